@@ -11,3 +11,5 @@
 pub use corio_blocking as blocking;
 #[doc(inline)]
 pub use corio_sync as sync;
+
+pub use corio_runtime::{gather, join, try_gather, try_join};

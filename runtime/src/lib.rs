@@ -9,5 +9,8 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![allow(dead_code)] // TODO(skeleton): removed once the scheduler uses the driver
 
+pub mod combinators;
 mod driver;
 mod loom;
+
+pub use combinators::{gather, try_gather};
