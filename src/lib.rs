@@ -12,4 +12,4 @@ pub use corio_blocking as blocking;
 #[doc(inline)]
 pub use corio_sync as sync;
 
-pub use corio_runtime::{gather, join, try_gather, try_join};
+pub use corio_runtime::{gather, join, try_gather, try_join, TimeoutError};

@@ -13,4 +13,4 @@ pub mod combinators;
 mod driver;
 mod loom;
 
-pub use combinators::{gather, try_gather};
+pub use combinators::{gather, try_gather, TimeoutError};

@@ -9,9 +9,11 @@ mod children;
 mod gather;
 mod join;
 mod ready;
+mod timeout_error;
 mod try_gather;
 
 pub use gather::{gather, Gather};
+pub use timeout_error::TimeoutError;
 pub use try_gather::{try_gather, TryGather};
 
 /// Items used by the expansions of `join!` and `try_join!`; not public API.
