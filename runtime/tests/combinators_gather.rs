@@ -341,3 +341,21 @@ fn polling_a_finished_gather_panics() {
     assert!(poll_once(g.as_mut(), Waker::noop()).is_ready());
     let _ = poll_once(g.as_mut(), Waker::noop());
 }
+
+#[test]
+fn gather_of_send_futures_is_send_and_unpin() {
+    fn assert_send_unpin<T: Send + Unpin>(_: &T) {}
+    let g = gather((1..3).map(|i| async move { i }));
+    assert_send_unpin(&g);
+    let t = try_gather([async { Ok::<_, ()>(1) }]);
+    assert_send_unpin(&t);
+    // And it can move to another thread mid-way.
+    let (tx, rx) = oneshot::channel::<u8>();
+    let mut g = gather([rx]);
+    assert!(poll_once(Pin::new(&mut g), Waker::noop()).is_pending());
+    let out = within(Duration::from_secs(10), move || {
+        tx.send(9).unwrap();
+        block_on(g)
+    });
+    assert_eq!(out, [Ok(9)]);
+}
