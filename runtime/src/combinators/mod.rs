@@ -1,9 +1,14 @@
-//! asyncio's task combinators: [`gather`], [`try_gather`], [`join!`](crate::join!) and
-//! [`try_join!`](crate::try_join!).
+//! asyncio's task combinators.
 //!
-//! The combinators that drive many children ([`gather`], [`try_gather`]) give every child
-//! its own small waker feeding a shared ready queue, so a wake-up re-polls only the child
-//! that was woken.
+//! | asyncio | corio |
+//! |---|---|
+//! | `await gather(a(), b(), c())` (one type) | [`gather`]`([a(), b(), c()]).await` → `Vec`, argument order |
+//! | `await gather(a(), b())` (mixed types) | [`join!`](crate::join!)`(a(), b())` → tuple |
+//! | `gather(...)` raising the first exception | [`try_gather`] / [`try_join!`](crate::try_join!) → first `Err`, the rest dropped |
+//!
+//! The combinators that drive many children give every child its own small waker feeding
+//! a shared ready queue, so a wake-up re-polls only the child that was woken: gathering
+//! 10 000 futures costs O(1) per wake-up, not O(n).
 
 mod children;
 mod gather;
