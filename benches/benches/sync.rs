@@ -244,7 +244,11 @@ fn event(c: &mut Criterion, rt: &Runtime) {
                 spawn_all(2, |side| {
                     let e = e.clone();
                     async move {
-                        let (mine, theirs) = if side == 0 { (&e.0, &e.1) } else { (&e.1, &e.0) };
+                        let (mine, theirs) = if side == 0 {
+                            (&e.0, &e.1)
+                        } else {
+                            (&e.1, &e.0)
+                        };
                         for _ in 0..PING_PONGS {
                             mine.wait().await;
                             mine.clear();
@@ -264,7 +268,11 @@ fn event(c: &mut Criterion, rt: &Runtime) {
                 spawn_all(2, |side| {
                     let n = n.clone();
                     async move {
-                        let (mine, theirs) = if side == 0 { (&n.0, &n.1) } else { (&n.1, &n.0) };
+                        let (mine, theirs) = if side == 0 {
+                            (&n.0, &n.1)
+                        } else {
+                            (&n.1, &n.0)
+                        };
                         for _ in 0..PING_PONGS {
                             mine.notified().await;
                             theirs.notify_one();

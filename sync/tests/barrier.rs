@@ -21,7 +21,10 @@ fn distinct_indices_and_exactly_one_leader() {
     assert_eq!(last.index(), 4);
     let rest: Vec<_> = ws.iter_mut().map(|w| ready(w)).collect();
     // Arrival order.
-    assert_eq!(rest.iter().map(|r| r.index()).collect::<Vec<_>>(), [0, 1, 2, 3]);
+    assert_eq!(
+        rest.iter().map(|r| r.index()).collect::<Vec<_>>(),
+        [0, 1, 2, 3]
+    );
     assert!(rest.iter().all(|r| !r.is_leader()));
     assert_eq!(b.n_waiting(), 0);
 }

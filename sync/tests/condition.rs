@@ -195,7 +195,10 @@ fn stress_producer_consumer_across_threads() {
             m.lock().await.1 = true;
             c.notify_all();
         });
-        consumers.into_iter().map(|t| t.join().unwrap()).sum::<u64>()
+        consumers
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .sum::<u64>()
     });
     assert_eq!(sum, 3000 * 3001 / 2);
 }

@@ -129,6 +129,9 @@ fn stress_cross_thread_send_receive_and_drops() {
             t.join().unwrap();
         }
         // i % 3 != 0 and i % 5 != 0 among 0..5000.
-        assert_eq!(received, (0..5_000).filter(|i| i % 3 != 0 && i % 5 != 0).count());
+        assert_eq!(
+            received,
+            (0..5_000).filter(|i| i % 3 != 0 && i % 5 != 0).count()
+        );
     });
 }

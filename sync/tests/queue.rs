@@ -3,7 +3,9 @@
 mod common;
 
 use common::*;
-use corio_sync::{GetError, LifoQueue, PriorityQueue, PutError, Queue, QueueShutDown, TaskDoneError};
+use corio_sync::{
+    GetError, LifoQueue, PriorityQueue, PutError, Queue, QueueShutDown, TaskDoneError,
+};
 use futures::executor::block_on;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -44,7 +46,9 @@ fn priority_order_smallest_first() {
     for i in input {
         q.put_nowait((i, format!("job{i}"))).unwrap();
     }
-    let got: Vec<_> = (0..input.len()).map(|_| q.get_nowait().unwrap().0).collect();
+    let got: Vec<_> = (0..input.len())
+        .map(|_| q.get_nowait().unwrap().0)
+        .collect();
     let mut sorted = input.to_vec();
     sorted.sort();
     assert_eq!(got, sorted);
@@ -53,7 +57,10 @@ fn priority_order_smallest_first() {
 #[test]
 fn sizes_and_flags() {
     let q = Queue::new(2);
-    assert_eq!((q.qsize(), q.empty(), q.full(), q.maxsize()), (0, true, false, 2));
+    assert_eq!(
+        (q.qsize(), q.empty(), q.full(), q.maxsize()),
+        (0, true, false, 2)
+    );
     q.put_nowait(1).unwrap();
     q.put_nowait(2).unwrap();
     assert_eq!((q.qsize(), q.empty(), q.full()), (2, false, true));
@@ -462,7 +469,10 @@ fn stress_with_cancelled_getters_loses_nothing() {
             std::thread::yield_now();
         }
         q.shutdown(false);
-        consumers.into_iter().map(|c| c.join().unwrap()).sum::<u64>()
+        consumers
+            .into_iter()
+            .map(|c| c.join().unwrap())
+            .sum::<u64>()
     });
     assert_eq!(total, 20_000 * 19_999 / 2);
 }
