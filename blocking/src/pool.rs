@@ -2,7 +2,7 @@
 
 use crate::job::{Completion, Failure, Job, Outcome, Run};
 use crate::loom::{thread, Arc, AtomicUsize, Condvar, Mutex, Ordering};
-use crate::protocol::{Protocol, Submit, TimedOut, MAX_THREADS_LIMIT};
+use crate::protocol::{Protocol, Submit, TimedOut, GROW_FANOUT, MAX_THREADS_LIMIT};
 use crate::queue::{self, Receiver, Recv, Sender};
 use std::cell::RefCell;
 use std::fmt;
@@ -118,7 +118,7 @@ impl Builder {
         }
     }
 
-    /// The most threads the pool runs at once (clamped to 1 048 575). Jobs beyond that
+    /// The most threads the pool runs at once (clamped to 262 143). Jobs beyond that
     /// wait in the queue for a thread to finish.
     ///
     /// # Panics
@@ -466,7 +466,7 @@ impl Shared {
                 let why = Failure::Spawn(err.to_string().into());
                 loop {
                     let now = this.proto.snapshot();
-                    if now.threads() > 0 || now.starting() {
+                    if now.threads() > 0 || now.starting() > 0 {
                         break; // someone else got a thread going: it will drain the queue
                     }
                     match this.rx.try_recv() {
@@ -517,13 +517,16 @@ fn worker_main(shared: Arc<Shared>) {
     shared.proto.started();
     // Take the job this thread was started for (after `started`, so every job whose
     // submitter relied on this thread is visible), then: if more are queued than the
-    // reserved threads will take, grow by one more thread, which does the same. A burst
-    // thus grows the pool one thread at a time, off the submitters' threads.
+    // reserved and starting threads will take, spawn up to GROW_FANOUT more threads,
+    // which do the same (see protocol.rs).
     let mut next = shared.rx.try_recv();
     if next.is_some() {
         shared.proto.drained_job();
     }
-    if shared.proto.grow(shared.rx.len()) {
+    for _ in 0..GROW_FANOUT {
+        if !shared.proto.grow(shared.rx.len()) {
+            break;
+        }
         Shared::spawn_worker(&shared);
     }
     loop {
@@ -855,5 +858,6 @@ mod tests {
         assert_eq!(max_threads_from(Some("0")), 512);
         assert_eq!(max_threads_from(Some("lots")), 512);
         assert_eq!(max_threads_from(Some("99999999999")), MAX_THREADS_LIMIT);
+        assert_eq!(MAX_THREADS_LIMIT, 262_143);
     }
 }

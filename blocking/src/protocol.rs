@@ -18,17 +18,20 @@
 //!   nothing.
 //! * `claimed`: waiting threads reserved by a just-queued job. `idle + claimed` is exactly
 //!   the number of threads between [`Protocol::enter_idle`] and leaving the wait.
-//! * `STARTING`: a freshly spawned thread has not yet looked at the queue. Submitters that
-//!   find no idle thread while one is starting rely on it (it spawns the next thread
-//!   itself if the queue still holds more than it can take), so a burst of submissions
-//!   spawns threads one at a time, off the submitter's thread, instead of one per job.
+//! * `starting`: spawned threads that have not yet looked at the queue. Submitters that
+//!   find no idle thread while one is starting rely on it: once started, it takes a job
+//!   and, if more are still queued than the reserved and starting threads will take,
+//!   spawns up to [`GROW_FANOUT`] more threads (at most [`MAX_STARTING`] starting at
+//!   once), which do the same. A burst of submissions thus grows the pool in a quickly
+//!   widening tree of spawns, off the submitter's thread, and stops growing as soon as
+//!   the queue is drained — instead of one spawn per job on the submitter's thread.
 //! * `SHUTDOWN`: no new jobs, no new threads, waiting threads leave.
 //!
 //! # Why no job is stranded
 //!
 //! A job `J` is pushed, then `submit` decides, on the state at that point:
 //! * `Spawn`: a new thread will drain the queue.
-//! * `Starting`: the starting thread's [`Protocol::started`] comes later in the order, so
+//! * `Starting`: a starting thread's [`Protocol::started`] comes later in the order, so
 //!   its queue look (and its drain) sees `J`.
 //! * `Busy` (no idle thread, at `max`): every thread is running a job or reserved; a busy
 //!   thread drains the queue before it can wait, and its `enter_idle` comes after, so it
@@ -44,13 +47,18 @@
 
 use crate::loom::{AtomicU64, Ordering};
 
-const FIELD_BITS: u32 = 20;
+const FIELD_BITS: u32 = 18;
 const FIELD_MASK: u64 = (1 << FIELD_BITS) - 1;
 const THREADS: u32 = 0;
 const IDLE: u32 = FIELD_BITS;
 const CLAIMED: u32 = 2 * FIELD_BITS;
-const STARTING: u64 = 1 << 62;
+const STARTING: u32 = 3 * FIELD_BITS;
 const SHUTDOWN: u64 = 1 << 63;
+
+/// How many threads a just-started thread may spawn.
+pub(crate) const GROW_FANOUT: usize = 2;
+/// The most threads starting at once.
+pub(crate) const MAX_STARTING: usize = 4;
 
 /// The largest `max_threads` the packed state can count.
 pub(crate) const MAX_THREADS_LIMIT: usize = FIELD_MASK as usize;
@@ -92,9 +100,9 @@ impl Snapshot {
         self.field(CLAIMED)
     }
 
-    /// A spawned thread has not looked at the queue yet.
-    pub(crate) fn starting(self) -> bool {
-        self.0 & STARTING != 0
+    /// Spawned threads that have not looked at the queue yet.
+    pub(crate) fn starting(self) -> usize {
+        self.field(STARTING)
     }
 
     /// The pool was shut down.
@@ -125,7 +133,7 @@ pub(crate) enum Submit {
     Starting,
     /// At `max_threads` and all busy: a thread takes it when it finishes its job.
     Busy,
-    /// Spawn a thread (already counted in `threads`, `STARTING` set).
+    /// Spawn a thread (already counted in `threads` and `starting`).
     Spawn,
     /// The pool is shut down: withdraw the job.
     Shutdown,
@@ -199,37 +207,38 @@ impl Protocol {
                 (s, Submit::Shutdown)
             } else if s.idle() > 0 {
                 (s.dec(IDLE).inc(CLAIMED), Submit::Claimed)
-            } else if s.starting() {
+            } else if s.starting() > 0 {
                 (s, Submit::Starting)
             } else if s.threads() < max {
-                (Snapshot(s.inc(THREADS).0 | STARTING), Submit::Spawn)
+                (s.inc(THREADS).inc(STARTING), Submit::Spawn)
             } else {
                 (s, Submit::Busy)
             }
         })
     }
 
-    /// A spawned thread is running: clear `STARTING`. It must look at the queue after
-    /// this (and maybe call [`Protocol::grow`]).
+    /// A spawned thread is running: it is no longer `starting`. It must look at the queue
+    /// after this (and maybe call [`Protocol::grow`]).
     pub(crate) fn started(&self) {
-        self.transition(|s| (Snapshot(s.0 & !STARTING), ()))
+        self.transition(|s| (s.dec(STARTING), ()))
     }
 
     /// A just-started thread took its first job and then saw `queued` messages: spawn one
-    /// more thread if more are queued than the reserved threads will take, nobody is idle,
-    /// nobody else is starting and the cap allows. `true`: spawn (already counted,
-    /// `STARTING` set).
+    /// more thread if more are queued than the reserved and starting threads will take,
+    /// nobody is idle, fewer than [`MAX_STARTING`] are starting and the cap allows.
+    /// `true`: spawn (already counted in `threads` and `starting`). Called up to
+    /// [`GROW_FANOUT`] times.
     #[must_use]
     pub(crate) fn grow(&self, queued: usize) -> bool {
         let max = self.max;
         self.transition(|s| {
             if !s.is_shutdown()
-                && !s.starting()
+                && s.starting() < MAX_STARTING
                 && s.idle() == 0
                 && s.threads() < max
-                && queued > s.claimed()
+                && queued > s.claimed() + s.starting()
             {
-                (Snapshot(s.inc(THREADS).0 | STARTING), true)
+                (s.inc(THREADS).inc(STARTING), true)
             } else {
                 (s, false)
             }
@@ -240,7 +249,7 @@ impl Protocol {
     /// state (if it has no threads, nothing will run queued jobs).
     pub(crate) fn spawn_failed(&self) -> Snapshot {
         self.transition(|s| {
-            let next = Snapshot(s.dec(THREADS).0 & !STARTING);
+            let next = s.dec(THREADS).dec(STARTING);
             (next, next)
         })
     }
@@ -319,20 +328,25 @@ mod tests {
 
     #[test]
     fn spawns_then_relies_on_the_starting_thread() {
-        let p = Protocol::new(2);
+        let p = Protocol::new(3);
         assert_eq!(p.submit(), Submit::Spawn);
         assert_eq!(p.submit(), Submit::Starting);
         p.started();
         // The started thread took one job and sees another queued: grow.
         assert!(p.grow(1));
-        assert!(!p.grow(5), "only one thread starts at a time");
-        p.started();
+        assert!(
+            !p.grow(1),
+            "one queued job, one thread already starting for it"
+        );
+        assert!(p.grow(2));
         assert!(!p.grow(5), "at max");
+        p.started();
+        p.started();
         assert_eq!(p.submit(), Submit::Busy);
         let s = p.snapshot();
         assert_eq!(
             (s.threads(), s.idle(), s.claimed(), s.starting()),
-            (2, 0, 0, false)
+            (3, 0, 0, 0)
         );
     }
 
@@ -390,11 +404,27 @@ mod tests {
     }
 
     #[test]
+    fn growth_fans_out_up_to_the_starting_limit() {
+        let p = Protocol::new(100);
+        assert_eq!(p.submit(), Submit::Spawn);
+        p.started();
+        let mut spawned = 0;
+        while p.grow(50) {
+            spawned += 1;
+        }
+        assert_eq!(spawned, MAX_STARTING);
+        assert_eq!(p.snapshot().starting(), MAX_STARTING);
+        p.started();
+        assert!(p.grow(50));
+        assert_eq!(p.submit(), Submit::Starting);
+    }
+
+    #[test]
     fn failed_spawn_is_uncounted() {
         let p = Protocol::new(4);
         assert_eq!(p.submit(), Submit::Spawn);
         let s = p.spawn_failed();
-        assert_eq!((s.threads(), s.starting()), (0, false));
+        assert_eq!((s.threads(), s.starting()), (0, 0));
         assert_eq!(p.submit(), Submit::Spawn);
     }
 }
