@@ -4,10 +4,12 @@
 //!
 //! * `trivial_10k`: 10 000 jobs that return a number, on a warm pool (pool / runtime
 //!   built once, threads already started).
+//! * `sleep10ms_500`: 500 jobs sleeping 10 ms each, on a warm pool.
 //! * `trivial_10k_cold` and `sleep10ms_500_cold`: a fresh pool (corio) or runtime (tokio)
 //!   per iteration, so thread start-up is measured. smol's blocking pool is a process-wide
 //!   global that cannot be recreated, so its "cold" numbers are of that global pool (cold
-//!   only when its threads have exited after their 500 ms keep-alive).
+//!   only when its threads have exited after their 500 ms keep-alive): compare smol with
+//!   the warm cases.
 //!
 //! corio is driven by `futures::executor::block_on` (the pool is runtime-agnostic).
 
@@ -118,6 +120,20 @@ fn blocking(c: &mut Criterion) {
     drop(rt);
     group.bench_function(BenchmarkId::new("trivial_10k", "smol"), |b| {
         b.iter(|| black_box(smol_jobs(TRIVIAL, None)))
+    });
+
+    let pool = corio::blocking::ThreadPool::builder().build();
+    group.bench_function(BenchmarkId::new("sleep10ms_500", "corio"), |b| {
+        b.iter(|| black_box(corio_jobs(&pool, SLEEPERS, Some(SLEEP))))
+    });
+    drop(pool);
+    let rt = tokio_rt();
+    group.bench_function(BenchmarkId::new("sleep10ms_500", "tokio"), |b| {
+        b.iter(|| black_box(tokio_jobs(&rt, SLEEPERS, Some(SLEEP))))
+    });
+    rt.shutdown_background();
+    group.bench_function(BenchmarkId::new("sleep10ms_500", "smol"), |b| {
+        b.iter(|| black_box(smol_jobs(SLEEPERS, Some(SLEEP))))
     });
 
     group.bench_function(BenchmarkId::new("trivial_10k_cold", "corio"), |b| {
