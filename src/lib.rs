@@ -10,4 +10,6 @@
 #[doc(inline)]
 pub use corio_blocking as blocking;
 #[doc(inline)]
+pub use corio_blocking::{to_thread, ToThread};
+#[doc(inline)]
 pub use corio_sync as sync;
