@@ -1,5 +1,13 @@
 //! corio's runtime: tasks, the work-stealing scheduler, the reactor, timers, networking
 //! and asyncio's task combinators.
+//!
+//! ```
+//! let out = corio_runtime::run(async {
+//!     let task = corio_runtime::spawn(async { "hello from a task" });
+//!     task.await.unwrap()
+//! });
+//! assert_eq!(out, "hello from a task");
+//! ```
 #![warn(
     missing_docs,
     missing_debug_implementations,
@@ -7,10 +15,18 @@
     rust_2018_idioms
 )]
 #![deny(unsafe_op_in_unsafe_fn)]
-#![allow(dead_code)] // TODO(skeleton): removed once the scheduler uses the driver
 
 pub mod combinators;
+// `with_current` is for leaf futures (sleeps, sockets), which live on the driver branch.
+#[allow(dead_code)]
 mod driver;
 mod loom;
+mod runtime;
+mod scheduler;
+pub mod task;
 
 pub use combinators::{gather, try_gather, TimeoutError};
+pub use runtime::{run, Builder, Handle, Runtime};
+pub use task::{
+    all_tasks, current_task, spawn, spawn_local, yield_now, Task, TaskError, TaskId, TaskInfo,
+};

@@ -38,11 +38,6 @@ impl<F: Future> Children<F> {
         }
     }
 
-    /// Number of children.
-    pub(crate) fn len(&self) -> usize {
-        self.slots.len()
-    }
-
     /// Polls the children woken since the last call (all of them the first time).
     ///
     /// Returns `Ready(None)` once every child finished, `Ready(Some(i))` as soon as child

@@ -109,11 +109,6 @@ impl ReadyQueue {
         index
     }
 
-    /// Number of children.
-    pub(crate) fn len(&self) -> usize {
-        self.children.len()
-    }
-
     /// Starts a parent poll: registers the parent's waker and takes every index woken
     /// since the last call (after the ones left over from an interrupted round).
     pub(crate) fn begin(&mut self, parent: &Waker) {
@@ -219,7 +214,6 @@ mod tests {
         let mut q = ReadyQueue::new(0);
         assert_eq!(q.push_child(), 0);
         assert_eq!(q.push_child(), 1);
-        assert_eq!(q.len(), 2);
         q.begin(Waker::noop());
         assert_eq!(drain(&mut q), vec![0, 1]);
     }
