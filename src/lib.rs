@@ -35,4 +35,7 @@ pub mod task {
 }
 
 #[doc(inline)]
-pub use corio_runtime::{gather, join, try_gather, try_join, TimeoutError};
+pub use corio_runtime::{
+    as_completed, gather, join, try_gather, try_join, AsCompleted, GroupError, GroupShutDown,
+    TaskGroup, TimeoutError,
+};

@@ -25,7 +25,10 @@ mod runtime;
 mod scheduler;
 pub mod task;
 
-pub use combinators::{gather, try_gather, TimeoutError};
+pub use combinators::{
+    as_completed, gather, try_gather, AsCompleted, GroupError, GroupShutDown, TaskGroup,
+    TimeoutError,
+};
 pub use runtime::{run, Builder, Handle, Runtime};
 pub use task::{
     all_tasks, current_task, spawn, spawn_local, yield_now, Task, TaskError, TaskId, TaskInfo,

@@ -10,14 +10,20 @@
 //! a shared ready queue, so a wake-up re-polls only the child that was woken: gathering
 //! 10 000 futures costs O(1) per wake-up, not O(n).
 
+mod as_completed;
 mod children;
 mod gather;
+mod group_error;
 mod join;
 mod ready;
+mod task_group;
 mod timeout_error;
 mod try_gather;
 
+pub use as_completed::{as_completed, AsCompleted};
 pub use gather::{gather, Gather};
+pub use group_error::GroupError;
+pub use task_group::{GroupJoin, GroupShutDown, TaskGroup};
 pub use timeout_error::TimeoutError;
 pub use try_gather::{try_gather, TryGather};
 
