@@ -11,3 +11,11 @@
 
 mod driver;
 mod loom;
+pub mod net;
+pub mod time;
+
+pub use time::{interval, interval_at, sleep, sleep_until, Interval, Sleep};
+
+#[cfg(not(loom))]
+#[doc(hidden)]
+pub use driver::doc_block_on as __doc_block_on;

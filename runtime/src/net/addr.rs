@@ -1,0 +1,222 @@
+//! Address arguments: [`ToSocketAddrs`] and name resolution off the runtime's workers.
+
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+/// Anything that names one or more socket addresses: a `SocketAddr`, an `(ip, port)`
+/// pair, `"host:port"`, `("host", port)`, a slice of addresses, or a reference to any of
+/// them.
+///
+/// Literal addresses are used as they are; host names are resolved with the system
+/// resolver on a blocking thread, never on a runtime worker. The trait is sealed.
+///
+/// # Examples
+///
+/// ```
+/// # corio_runtime::__doc_block_on(async {
+/// use corio_runtime::net::TcpListener;
+/// let a = TcpListener::bind("127.0.0.1:0").await?;
+/// let b = TcpListener::bind(("127.0.0.1", 0)).await?;
+/// let c = TcpListener::bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+/// let d = TcpListener::bind("localhost:0").await?; // resolved off the workers
+/// # drop((a, b, c, d));
+/// # std::io::Result::Ok(()) }).unwrap();
+/// ```
+pub trait ToSocketAddrs: sealed::ToSocketAddrsPriv {}
+
+pub(crate) mod sealed {
+    use super::*;
+
+    /// What an address argument turns into without blocking.
+    #[derive(Debug)]
+    pub enum Resolve {
+        /// Literal addresses.
+        Done(Vec<SocketAddr>),
+        /// A `host:port` string to resolve.
+        Lookup(String),
+    }
+
+    /// The sealed half of [`super::ToSocketAddrs`].
+    pub trait ToSocketAddrsPriv {
+        /// Converts without blocking.
+        fn to_resolve(&self) -> io::Result<Resolve>;
+    }
+}
+
+use sealed::{Resolve, ToSocketAddrsPriv};
+
+macro_rules! literal {
+    ($($t:ty),*) => {$(
+        impl ToSocketAddrs for $t {}
+        impl ToSocketAddrsPriv for $t {
+            fn to_resolve(&self) -> io::Result<Resolve> {
+                Ok(Resolve::Done(vec![SocketAddr::from(*self)]))
+            }
+        }
+    )*};
+}
+literal!(
+    SocketAddr,
+    SocketAddrV4,
+    SocketAddrV6,
+    (IpAddr, u16),
+    (Ipv4Addr, u16),
+    (Ipv6Addr, u16),
+    ([u8; 4], u16),
+    ([u8; 16], u16),
+    ([u16; 8], u16)
+);
+
+impl ToSocketAddrs for str {}
+impl ToSocketAddrsPriv for str {
+    fn to_resolve(&self) -> io::Result<Resolve> {
+        match self.parse::<SocketAddr>() {
+            Ok(a) => Ok(Resolve::Done(vec![a])),
+            Err(_) => Ok(Resolve::Lookup(self.to_owned())),
+        }
+    }
+}
+
+impl ToSocketAddrs for String {}
+impl ToSocketAddrsPriv for String {
+    fn to_resolve(&self) -> io::Result<Resolve> {
+        self.as_str().to_resolve()
+    }
+}
+
+impl ToSocketAddrs for (&str, u16) {}
+impl ToSocketAddrsPriv for (&str, u16) {
+    fn to_resolve(&self) -> io::Result<Resolve> {
+        let (host, port) = *self;
+        match host.parse::<IpAddr>() {
+            Ok(ip) => Ok(Resolve::Done(vec![SocketAddr::new(ip, port)])),
+            Err(_) => Ok(Resolve::Lookup(format!("{host}:{port}"))),
+        }
+    }
+}
+
+impl ToSocketAddrs for (String, u16) {}
+impl ToSocketAddrsPriv for (String, u16) {
+    fn to_resolve(&self) -> io::Result<Resolve> {
+        (self.0.as_str(), self.1).to_resolve()
+    }
+}
+
+impl ToSocketAddrs for [SocketAddr] {}
+impl ToSocketAddrsPriv for [SocketAddr] {
+    fn to_resolve(&self) -> io::Result<Resolve> {
+        Ok(Resolve::Done(self.to_vec()))
+    }
+}
+
+impl<const N: usize> ToSocketAddrs for [SocketAddr; N] {}
+impl<const N: usize> ToSocketAddrsPriv for [SocketAddr; N] {
+    fn to_resolve(&self) -> io::Result<Resolve> {
+        Ok(Resolve::Done(self.to_vec()))
+    }
+}
+
+impl ToSocketAddrs for Vec<SocketAddr> {}
+impl ToSocketAddrsPriv for Vec<SocketAddr> {
+    fn to_resolve(&self) -> io::Result<Resolve> {
+        Ok(Resolve::Done(self.clone()))
+    }
+}
+
+impl<T: ToSocketAddrs + ?Sized> ToSocketAddrs for &T {}
+impl<T: ToSocketAddrsPriv + ?Sized> ToSocketAddrsPriv for &T {
+    fn to_resolve(&self) -> io::Result<Resolve> {
+        (**self).to_resolve()
+    }
+}
+
+/// Resolves `addr` to its socket addresses (host names off the workers).
+pub(crate) async fn resolve<A: ToSocketAddrs>(addr: A) -> io::Result<Vec<SocketAddr>> {
+    let addrs = match addr.to_resolve()? {
+        Resolve::Done(v) => v,
+        Resolve::Lookup(host) => lookup_host(host).await?,
+    };
+    if addrs.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "could not resolve to any address",
+        ));
+    }
+    Ok(addrs)
+}
+
+/// Tries `f` on each address in turn; the first success wins, else the last error.
+pub(crate) async fn each_addr<A, T, F, Fut>(addr: A, mut f: F) -> io::Result<T>
+where
+    A: ToSocketAddrs,
+    F: FnMut(SocketAddr) -> Fut,
+    Fut: Future<Output = io::Result<T>>,
+{
+    let mut last = None;
+    for a in resolve(addr).await? {
+        match f(a).await {
+            Ok(v) => return Ok(v),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.expect("resolve returns at least one address"))
+}
+
+/// Runs the system resolver on a blocking thread.
+async fn lookup_host(host: String) -> io::Result<Vec<SocketAddr>> {
+    // LEAD: at merge with corio-blocking, replace this line with
+    // `corio_blocking::to_thread(move || std::net::ToSocketAddrs::to_socket_addrs(&host).map(Iterator::collect)).await`
+    // and delete `on_thread` below.
+    on_thread(move || std::net::ToSocketAddrs::to_socket_addrs(&host).map(Iterator::collect)).await
+}
+
+/// Stand-in for `corio_blocking::to_thread` until that crate lands: one thread per call
+/// (name resolution is rare), result handed back through a mutex-protected slot.
+fn on_thread<T: Send + 'static>(
+    f: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> impl Future<Output = io::Result<T>> {
+    struct Slot<T> {
+        value: Option<io::Result<T>>,
+        waker: Option<Waker>,
+    }
+    struct OnThread<T>(Arc<Mutex<Slot<T>>>);
+    impl<T> Future for OnThread<T> {
+        type Output = io::Result<T>;
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+            let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            match slot.value.take() {
+                Some(v) => Poll::Ready(v),
+                None => {
+                    slot.waker = Some(cx.waker().clone());
+                    Poll::Pending
+                }
+            }
+        }
+    }
+    let shared = Arc::new(Mutex::new(Slot {
+        value: None,
+        waker: None,
+    }));
+    let theirs = shared.clone();
+    let spawned = std::thread::Builder::new()
+        .name("corio-resolve".into())
+        .spawn(move || {
+            let v = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+                .unwrap_or_else(|_| Err(io::Error::other("name resolution panicked")));
+            let mut slot = theirs.lock().unwrap_or_else(|e| e.into_inner());
+            slot.value = Some(v);
+            let waker = slot.waker.take();
+            drop(slot);
+            if let Some(w) = waker {
+                w.wake();
+            }
+        });
+    if let Err(e) = spawned {
+        shared.lock().unwrap_or_else(|e| e.into_inner()).value = Some(Err(e));
+    }
+    OnThread(shared)
+}
