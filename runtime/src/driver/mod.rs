@@ -276,10 +276,25 @@ pub(crate) fn current(what: &str) -> Arc<Driver> {
 #[cfg(not(loom))]
 #[doc(hidden)]
 pub fn doc_block_on<F: std::future::Future>(fut: F) -> F::Output {
-    use std::sync::atomic::AtomicBool as StdAtomicBool;
-    use std::task::{Context, Poll, Wake};
+    let harness = harness::Harness::new();
+    harness.block_on(None, fut)
+}
+
+/// A driver parked in a loop by a helper thread, and a thread-parking `block_on` that
+/// enters it: enough to run leaf futures without the scheduler (tests, doc examples).
+#[cfg(not(loom))]
+pub(crate) mod harness {
+    use std::future::Future;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::task::{Context, Poll, Wake, Waker};
+    use std::thread::JoinHandle;
+    use std::time::Instant;
+
+    use super::{enter, Driver};
+    use crate::loom::Arc;
 
     struct ThreadWaker(std::thread::Thread);
+
     impl Wake for ThreadWaker {
         fn wake(self: std::sync::Arc<Self>) {
             self.0.unpark();
@@ -289,32 +304,63 @@ pub fn doc_block_on<F: std::future::Future>(fut: F) -> F::Output {
         }
     }
 
-    let driver = Arc::new(Driver::new().expect("corio: cannot create the I/O driver"));
-    let stop = std::sync::Arc::new(StdAtomicBool::new(false));
-    let parker = {
-        let driver = driver.clone();
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                driver.park(None);
+    #[derive(Debug)]
+    pub(crate) struct Harness {
+        pub(crate) driver: Arc<Driver>,
+        stop: std::sync::Arc<AtomicBool>,
+        parker: Option<JoinHandle<()>>,
+    }
+
+    impl Harness {
+        pub(crate) fn new() -> Harness {
+            let driver = Arc::new(Driver::new().expect("corio: cannot create the I/O driver"));
+            let stop = std::sync::Arc::new(AtomicBool::new(false));
+            let parker = {
+                let driver = driver.clone();
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    while !stop.load(Ordering::SeqCst) {
+                        driver.park(None);
+                    }
+                })
+            };
+            Harness {
+                driver,
+                stop,
+                parker: Some(parker),
             }
-        })
-    };
-    let out = {
-        let _guard = enter(driver.clone());
-        let waker =
-            std::task::Waker::from(std::sync::Arc::new(ThreadWaker(std::thread::current())));
-        let mut cx = Context::from_waker(&waker);
-        let mut fut = std::pin::pin!(fut);
-        loop {
-            if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-                break v;
-            }
-            std::thread::park();
         }
-    };
-    stop.store(true, std::sync::atomic::Ordering::SeqCst);
-    driver.unpark();
-    let _ = parker.join();
-    out
+
+        /// Polls `fut` on this thread (with the driver entered) until it completes;
+        /// panics if `deadline` passes first.
+        pub(crate) fn block_on<F: Future>(&self, deadline: Option<Instant>, fut: F) -> F::Output {
+            let _guard = enter(self.driver.clone());
+            let waker = Waker::from(std::sync::Arc::new(ThreadWaker(std::thread::current())));
+            let mut cx = Context::from_waker(&waker);
+            let mut fut = std::pin::pin!(fut);
+            loop {
+                if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+                    return v;
+                }
+                match deadline {
+                    None => std::thread::park(),
+                    Some(d) => {
+                        let now = Instant::now();
+                        assert!(now < d, "test future did not complete in time");
+                        std::thread::park_timeout(d - now);
+                    }
+                }
+            }
+        }
+    }
+
+    impl Drop for Harness {
+        fn drop(&mut self) {
+            self.stop.store(true, Ordering::SeqCst);
+            self.driver.unpark();
+            if let Some(p) = self.parker.take() {
+                let _ = p.join();
+            }
+        }
+    }
 }

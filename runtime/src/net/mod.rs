@@ -35,3 +35,6 @@ pub use addr::ToSocketAddrs;
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixListener, UnixStream};
+
+#[cfg(all(test, not(loom)))]
+mod tests;

@@ -384,3 +384,6 @@ impl Interval {
         self.period
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests;
