@@ -11,3 +11,8 @@
 pub use corio_blocking as blocking;
 #[doc(inline)]
 pub use corio_sync as sync;
+
+#[doc(inline)]
+pub use corio_runtime::net;
+#[doc(inline)]
+pub use corio_runtime::time::{interval, interval_at, sleep, sleep_until, Interval, Sleep};

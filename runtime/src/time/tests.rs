@@ -160,7 +160,7 @@ fn interval_ticks_then_bursts_missed_ticks() {
 #[should_panic(expected = "corio::sleep must be called from inside a corio runtime: \
                            wrap your code in corio::run(...) or Runtime::block_on")]
 fn sleep_outside_a_runtime_panics_with_the_fix() {
-    let _ = sleep(Duration::from_millis(1));
+    drop(sleep(Duration::from_millis(1)));
 }
 
 #[test]
@@ -168,7 +168,7 @@ fn sleep_outside_a_runtime_panics_with_the_fix() {
 fn zero_interval_panics() {
     let h = Harness::new();
     h.block_on(within(1), async {
-        let _ = interval(Duration::ZERO);
+        drop(interval(Duration::ZERO));
     });
 }
 
