@@ -26,12 +26,14 @@
 //! ```
 
 mod addr;
+mod server;
 mod stream;
 pub mod tcp;
 mod udp;
 pub mod unix;
 
 pub use addr::ToSocketAddrs;
+pub use server::{create_server, Protocol, Server, Transport, WRITE_HIGH_WATER};
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixListener, UnixStream};

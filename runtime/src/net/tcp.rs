@@ -473,6 +473,12 @@ impl TcpStream {
     }
 }
 
+impl TcpStream {
+    pub(crate) fn io_ref(&self) -> &PollEvented<net::TcpStream> {
+        &self.io
+    }
+}
+
 async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_nonblocking(true)?;

@@ -15,7 +15,9 @@ fn within(secs: u64) -> Option<Instant> {
 #[test]
 fn echo_with_50_concurrent_clients() {
     let h = Harness::new();
-    let listener = h.block_on(within(5), TcpListener::bind("127.0.0.1:0")).unwrap();
+    let listener = h
+        .block_on(within(5), TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
     let addr = listener.local_addr().unwrap();
     const CLIENTS: usize = 50;
     const ROUNDS: usize = 20;
@@ -115,7 +117,9 @@ fn bad_addresses_are_errors() {
     h.block_on(within(10), async {
         let e = TcpStream::connect("not an address").await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e:?}");
-        let e = TcpListener::bind(&[][..] as &[std::net::SocketAddr]).await.unwrap_err();
+        let e = TcpListener::bind(&[][..] as &[std::net::SocketAddr])
+            .await
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput);
     });
 }
@@ -198,7 +202,9 @@ fn unix_sockets_echo_and_errors() {
         drop(l);
         let err = UnixStream::connect(&path).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
-        let err = UnixStream::connect(dir.join("missing.sock")).await.unwrap_err();
+        let err = UnixStream::connect(dir.join("missing.sock"))
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::NotFound);
     });
     let _ = std::fs::remove_dir_all(&dir);
@@ -211,7 +217,9 @@ fn split_halves_used_from_two_threads_are_both_woken() {
     // the same fd at the same time; both must be woken.
     const TOTAL: usize = 8 << 20;
     let h = Harness::new();
-    let listener = h.block_on(within(5), TcpListener::bind("127.0.0.1:0")).unwrap();
+    let listener = h
+        .block_on(within(5), TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::scope(|s| {
         s.spawn(|| {
@@ -360,7 +368,9 @@ fn futures_io_traits_work() {
     let h = Harness::new();
     h.block_on(within(5), async {
         let (mut a, mut b) = UnixStream::pair().unwrap();
-        AsyncWriteExt::write_all(&mut a, b"via futures-io").await.unwrap();
+        AsyncWriteExt::write_all(&mut a, b"via futures-io")
+            .await
+            .unwrap();
         AsyncWriteExt::close(&mut a).await.unwrap();
         let mut s = String::new();
         AsyncReadExt::read_to_string(&mut b, &mut s).await.unwrap();
@@ -374,9 +384,14 @@ fn a_read_event_does_not_lose_the_blocked_writer_of_the_same_socket() {
     // goes away), the writer still parked on the same fd must have been re-armed.
     const TOTAL: usize = 16 << 20;
     let h = Harness::new();
-    let listener = h.block_on(within(5), TcpListener::bind("127.0.0.1:0")).unwrap();
+    let listener = h
+        .block_on(within(5), TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
     let client = h
-        .block_on(within(5), TcpStream::connect(listener.local_addr().unwrap()))
+        .block_on(
+            within(5),
+            TcpStream::connect(listener.local_addr().unwrap()),
+        )
         .unwrap();
     let (mut server, _) = h.block_on(within(5), listener.accept()).unwrap();
     let (mut rd, mut wr) = client.into_split();
@@ -411,4 +426,240 @@ fn a_read_event_does_not_lose_the_blocked_writer_of_the_same_socket() {
         });
         writer.join().unwrap();
     });
+}
+
+mod server {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Default, Debug)]
+    struct Counts {
+        made: AtomicUsize,
+        data: AtomicUsize,
+        bytes: AtomicUsize,
+        eof: AtomicUsize,
+        lost_clean: AtomicUsize,
+        lost_err: AtomicUsize,
+        order: Mutex<Vec<&'static str>>,
+    }
+
+    struct Counted {
+        c: Arc<Counts>,
+        keep_open_on_eof: bool,
+    }
+
+    impl Protocol for Counted {
+        fn connection_made(&mut self, t: &Transport) {
+            assert!(t.peer_addr().ip().is_loopback());
+            self.c.made.fetch_add(1, Ordering::SeqCst);
+            self.c.order.lock().unwrap().push("made");
+        }
+        fn data_received(&mut self, data: &[u8], t: &Transport) {
+            self.c.data.fetch_add(1, Ordering::SeqCst);
+            self.c.bytes.fetch_add(data.len(), Ordering::SeqCst);
+            self.c.order.lock().unwrap().push("data");
+            t.write(data);
+        }
+        fn eof_received(&mut self, t: &Transport) -> bool {
+            self.c.eof.fetch_add(1, Ordering::SeqCst);
+            self.c.order.lock().unwrap().push("eof");
+            if self.keep_open_on_eof {
+                t.write(b"<after eof>");
+                t.close();
+            }
+            self.keep_open_on_eof
+        }
+        fn connection_lost(&mut self, error: Option<std::io::Error>) {
+            self.c.order.lock().unwrap().push("lost");
+            match error {
+                None => self.c.lost_clean.fetch_add(1, Ordering::SeqCst),
+                Some(_) => self.c.lost_err.fetch_add(1, Ordering::SeqCst),
+            };
+        }
+    }
+
+    async fn read_to_end(c: &mut TcpStream) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut buf = [0; 1024];
+        loop {
+            let n = c.read(&mut buf).await.unwrap();
+            if n == 0 {
+                return out;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+    }
+
+    async fn wait_for(cond: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !cond() {
+            assert!(Instant::now() < deadline, "condition not reached");
+            crate::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+
+    #[test]
+    fn protocol_lifecycle_callbacks_in_order_exactly_once() {
+        let h = Harness::new();
+        let counts = Arc::new(Counts::default());
+        h.block_on(within(10), async {
+            let c2 = counts.clone();
+            let server = create_server(
+                move || Counted {
+                    c: c2.clone(),
+                    keep_open_on_eof: false,
+                },
+                "127.0.0.1:0",
+            )
+            .await
+            .unwrap();
+            let mut c = TcpStream::connect(server.local_addr()).await.unwrap();
+            c.write_all(b"hello").await.unwrap();
+            let mut back = [0; 5];
+            c.read_exact(&mut back).await.unwrap();
+            assert_eq!(&back, b"hello");
+            c.shutdown().await.unwrap();
+            // The transport closes itself after EOF: we read EOF too.
+            assert_eq!(read_to_end(&mut c).await, b"");
+            wait_for(|| counts.lost_clean.load(Ordering::SeqCst) == 1).await;
+            server.close();
+            server.wait_closed().await;
+        });
+        assert_eq!(counts.made.load(Ordering::SeqCst), 1);
+        assert!(counts.data.load(Ordering::SeqCst) >= 1);
+        assert_eq!(counts.bytes.load(Ordering::SeqCst), 5);
+        assert_eq!(counts.eof.load(Ordering::SeqCst), 1);
+        assert_eq!(counts.lost_clean.load(Ordering::SeqCst), 1);
+        assert_eq!(counts.lost_err.load(Ordering::SeqCst), 0);
+        let order = counts.order.lock().unwrap().clone();
+        assert_eq!(order.first(), Some(&"made"));
+        assert_eq!(&order[order.len() - 2..], &["eof", "lost"]);
+    }
+
+    #[test]
+    fn eof_received_true_keeps_the_transport_open_for_writing() {
+        let h = Harness::new();
+        let counts = Arc::new(Counts::default());
+        h.block_on(within(10), async {
+            let c2 = counts.clone();
+            let server = create_server(
+                move || Counted {
+                    c: c2.clone(),
+                    keep_open_on_eof: true,
+                },
+                "127.0.0.1:0",
+            )
+            .await
+            .unwrap();
+            let mut c = TcpStream::connect(server.local_addr()).await.unwrap();
+            c.write_all(b"ab").await.unwrap();
+            c.shutdown().await.unwrap();
+            assert_eq!(read_to_end(&mut c).await, b"ab<after eof>");
+            wait_for(|| counts.lost_clean.load(Ordering::SeqCst) == 1).await;
+            server.close();
+            server.wait_closed().await;
+        });
+        assert_eq!(counts.eof.load(Ordering::SeqCst), 1);
+        assert_eq!(counts.lost_clean.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn peer_reset_reports_connection_lost_with_an_error_once() {
+        let h = Harness::new();
+        let counts = Arc::new(Counts::default());
+        h.block_on(within(10), async {
+            let c2 = counts.clone();
+            let server = create_server(
+                move || Counted {
+                    c: c2.clone(),
+                    keep_open_on_eof: false,
+                },
+                "127.0.0.1:0",
+            )
+            .await
+            .unwrap();
+            let c = TcpStream::connect(server.local_addr()).await.unwrap();
+            wait_for(|| counts.made.load(Ordering::SeqCst) == 1).await;
+            let s = socket2::Socket::from(c.into_std().unwrap());
+            s.set_linger(Some(Duration::ZERO)).unwrap();
+            drop(s); // RST
+            wait_for(|| {
+                counts.lost_err.load(Ordering::SeqCst) + counts.lost_clean.load(Ordering::SeqCst)
+                    == 1
+            })
+            .await;
+            server.close();
+            server.wait_closed().await;
+        });
+        assert_eq!(counts.lost_err.load(Ordering::SeqCst), 1);
+        assert_eq!(counts.lost_clean.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn close_then_wait_closed_refuses_new_connections() {
+        let h = Harness::new();
+        h.block_on(within(10), async {
+            struct Nop;
+            impl Protocol for Nop {
+                fn data_received(&mut self, _: &[u8], _: &Transport) {}
+            }
+            let server = create_server(|| Nop, "127.0.0.1:0").await.unwrap();
+            let addr = server.local_addr();
+            drop(TcpStream::connect(addr).await.unwrap());
+            let s2 = server.clone();
+            let forever = async move { s2.serve_forever().await };
+            let closer = async {
+                crate::time::sleep(Duration::from_millis(20)).await;
+                server.close();
+                server.wait_closed().await;
+            };
+            let (r, ()) = futures::join!(forever, closer);
+            r.unwrap();
+            let err = TcpStream::connect(addr).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
+        });
+    }
+
+    #[test]
+    fn back_pressure_pauses_reading_at_the_high_water_mark() {
+        // An echo protocol whose client sends 64 MiB without reading the echo: replies
+        // pile up in the transport. Reading must pause once more than WRITE_HIGH_WATER
+        // bytes wait (so at most one read more is buffered), and the client's writes
+        // must stall, instead of the server buffering everything.
+        let h = Harness::new();
+        let max_buffered = Arc::new(AtomicUsize::new(0));
+        h.block_on(within(20), async {
+            struct Echo(Arc<AtomicUsize>);
+            impl Protocol for Echo {
+                fn data_received(&mut self, data: &[u8], t: &Transport) {
+                    t.write(data);
+                    self.0
+                        .fetch_max(t.get_write_buffer_size(), Ordering::SeqCst);
+                }
+            }
+            let m = max_buffered.clone();
+            let server = create_server(move || Echo(m.clone()), "127.0.0.1:0")
+                .await
+                .unwrap();
+            let mut c = TcpStream::connect(server.local_addr()).await.unwrap();
+            let chunk = vec![0u8; 64 * 1024];
+            let fill = async {
+                for _ in 0..1024 {
+                    c.write_all(&chunk).await.unwrap();
+                }
+            };
+            let timeout = crate::time::sleep(Duration::from_millis(500));
+            let fill = std::pin::pin!(fill);
+            let r = futures::future::select(fill, timeout).await;
+            assert!(
+                matches!(r, futures::future::Either::Right(_)),
+                "64 MiB went through although nobody read the echo"
+            );
+            server.close();
+        });
+        let max = max_buffered.load(Ordering::SeqCst);
+        assert!(max > 0);
+        assert!(max <= WRITE_HIGH_WATER + 64 * 1024, "buffered {max} bytes");
+    }
 }

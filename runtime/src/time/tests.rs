@@ -36,7 +36,10 @@ fn sleeps_complete_at_or_after_their_deadline_and_not_much_later() {
     );
     for (ms, late) in durations.iter().zip(lateness) {
         // 1 ms tick rounding + wake-up latency on a loaded 2-core box.
-        assert!(late < Duration::from_millis(40), "sleep({ms} ms) was {late:?} late");
+        assert!(
+            late < Duration::from_millis(40),
+            "sleep({ms} ms) was {late:?} late"
+        );
     }
     assert_eq!(h.driver.timer_entries(), 0);
 }
@@ -59,7 +62,11 @@ fn dropping_a_sleep_removes_its_entry() {
     let h = Harness::new();
     h.block_on(within(5), async {
         let mut sleeps: Vec<Sleep> = (0..10).map(|_| sleep(Duration::from_secs(60))).collect();
-        assert_eq!(h.driver.timer_entries(), 0, "registered lazily, on first poll");
+        assert_eq!(
+            h.driver.timer_entries(),
+            0,
+            "registered lazily, on first poll"
+        );
         for s in &mut sleeps {
             assert!(poll_once(s).is_pending());
         }
@@ -122,7 +129,11 @@ fn a_new_earlier_timer_interrupts_a_long_park() {
         std::thread::sleep(Duration::from_millis(20));
         let t = Instant::now();
         sleep(Duration::from_millis(10)).await;
-        assert!(t.elapsed() < Duration::from_millis(500), "{:?}", t.elapsed());
+        assert!(
+            t.elapsed() < Duration::from_millis(500),
+            "{:?}",
+            t.elapsed()
+        );
     });
 }
 
@@ -133,7 +144,10 @@ fn interval_ticks_then_bursts_missed_ticks() {
         let period = Duration::from_millis(20);
         let mut iv = interval(period);
         let t0 = iv.tick().await;
-        assert!(t0.elapsed() < Duration::from_millis(15), "first tick is immediate");
+        assert!(
+            t0.elapsed() < Duration::from_millis(15),
+            "first tick is immediate"
+        );
         let t1 = iv.tick().await;
         assert_eq!(t1, t0 + period);
         assert!(Instant::now() >= t1);
@@ -143,7 +157,10 @@ fn interval_ticks_then_bursts_missed_ticks() {
         for k in 2..=4 {
             assert_eq!(iv.tick().await, t0 + period * k);
         }
-        assert!(burst_start.elapsed() < Duration::from_millis(10), "burst must not wait");
+        assert!(
+            burst_start.elapsed() < Duration::from_millis(10),
+            "burst must not wait"
+        );
         // Caught up: the next tick waits for its slot again.
         let t5 = iv.tick().await;
         assert_eq!(t5, t0 + period * 5);
