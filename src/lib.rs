@@ -16,3 +16,5 @@ pub use corio_sync as sync;
 pub use corio_runtime::net;
 #[doc(inline)]
 pub use corio_runtime::time::{interval, interval_at, sleep, sleep_until, Interval, Sleep};
+#[doc(inline)]
+pub use corio_runtime::net::create_server;
