@@ -1,5 +1,13 @@
 //! corio's runtime: tasks, the work-stealing scheduler, the reactor, timers, networking
 //! and asyncio's task combinators.
+//!
+//! ```
+//! let out = corio_runtime::run(async {
+//!     let task = corio_runtime::spawn(async { "hello from a task" });
+//!     task.await.unwrap()
+//! });
+//! assert_eq!(out, "hello from a task");
+//! ```
 #![warn(
     missing_docs,
     missing_debug_implementations,
@@ -7,15 +15,18 @@
     rust_2018_idioms
 )]
 #![deny(unsafe_op_in_unsafe_fn)]
-#![allow(dead_code)] // TODO(skeleton): removed once the scheduler uses the driver
 
 mod driver;
 mod loom;
 pub mod net;
+mod runtime;
+mod scheduler;
+pub mod task;
 pub mod time;
 
+pub use net::create_server;
+pub use runtime::{run, Builder, Handle, Runtime};
+pub use task::{
+    all_tasks, current_task, spawn, spawn_local, yield_now, Task, TaskError, TaskId, TaskInfo,
+};
 pub use time::{interval, interval_at, sleep, sleep_until, Interval, Sleep};
-
-#[cfg(not(loom))]
-#[doc(hidden)]
-pub use driver::doc_block_on as __doc_block_on;

@@ -1,61 +1,74 @@
-//! A listener survives running out of file descriptors: `accept` returns the error, and
-//! accepting works again once descriptors are free.
+//! Running out of file descriptors: `accept` returns the error and the listener stays
+//! usable; `create_server`'s accept loop backs off and serves again once descriptors are
+//! free.
 //!
-//! The real check runs in a child process with a small `RLIMIT_NOFILE` (set by the shell's
-//! `ulimit`), so exhausting descriptors cannot disturb other tests.
+//! The real checks run in a child process with a small `RLIMIT_NOFILE` (set by the
+//! shell's `ulimit`), so exhausting descriptors cannot disturb other tests.
 
+use std::io::{Read, Write};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-#[test]
-fn listener_survives_emfile() {
+use corio_runtime::net::{create_server, Protocol, TcpListener, Transport};
+
+fn run_child(name: &str) {
     let exe = std::env::current_exe().unwrap();
     let out = Command::new("sh")
         .arg("-c")
-        .arg("ulimit -n 64 && exec \"$0\" --exact emfile_child --ignored --nocapture --test-threads=1")
+        .arg(format!(
+            "ulimit -n 96 && exec \"$0\" --exact {name} --ignored --nocapture --test-threads=1"
+        ))
         .arg(&exe)
         .output()
         .expect("run the child test");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("1 passed"), "child did not run:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("EMFILE seen"), "child did not hit EMFILE:\n{stdout}");
+    assert!(
+        stdout.contains("1 passed"),
+        "child did not run:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("EMFILE seen"),
+        "child did not hit EMFILE:\n{stdout}"
+    );
+}
+
+/// Opens `/dev/null` until the process is out of descriptors.
+fn exhaust_fds() -> Vec<std::fs::File> {
+    let mut hog = Vec::new();
+    loop {
+        match std::fs::File::open("/dev/null") {
+            Ok(f) => hog.push(f),
+            Err(e) => {
+                assert_eq!(e.raw_os_error(), Some(24), "expected EMFILE, got {e}");
+                return hog;
+            }
+        }
+    }
+}
+
+#[test]
+fn listener_survives_emfile() {
+    run_child("listener_emfile_child");
+}
+
+#[test]
+fn create_server_survives_emfile() {
+    run_child("server_emfile_child");
 }
 
 #[test]
 #[ignore = "run by listener_survives_emfile in a child process with a low fd limit"]
-fn emfile_child() {
-    corio_runtime::__doc_block_on(async {
-        let listener = corio_runtime::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .unwrap();
+fn listener_emfile_child() {
+    corio_runtime::run(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        // Pending connections in the backlog (blocking std clients).
         let clients: Vec<_> = (0..2)
             .map(|_| std::net::TcpStream::connect(addr).unwrap())
             .collect();
-        // Exhaust descriptors.
-        let mut hog = Vec::new();
-        loop {
-            match std::fs::File::open("/dev/null") {
-                Ok(f) => hog.push(f),
-                Err(e) => {
-                    assert_eq!(e.raw_os_error(), Some(24), "expected EMFILE, got {e}");
-                    break;
-                }
-            }
-        }
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let err = loop {
-            match listener.accept().await {
-                Err(e) => break e,
-                Ok(_) => {
-                    assert!(Instant::now() < deadline);
-                    // Accepting used a descriptor we had not exhausted; keep hogging.
-                }
-            }
-        };
+        let mut hog = exhaust_fds();
+        let err = listener.accept().await.unwrap_err();
         assert_eq!(err.raw_os_error(), Some(24), "{err}");
         println!("EMFILE seen: {err}");
         // Free descriptors: the same listener accepts again.
@@ -64,4 +77,50 @@ fn emfile_child() {
         assert_eq!(s.peer_addr().unwrap(), peer);
         drop(clients);
     });
+}
+
+#[test]
+#[ignore = "run by create_server_survives_emfile in a child process with a low fd limit"]
+fn server_emfile_child() {
+    struct Echo;
+    impl Protocol for Echo {
+        fn data_received(&mut self, data: &[u8], t: &Transport) {
+            t.write(data);
+        }
+    }
+    corio_runtime::run(async {
+        let server = create_server(|| Echo, "127.0.0.1:0").await.unwrap();
+        let addr = server.local_addr();
+        let mut hog = exhaust_fds();
+        // Free exactly one descriptor for a client socket; the server has none left.
+        hog.pop();
+        let mut client = std::net::TcpStream::connect(addr).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        // The accept loop now fails with EMFILE and backs off; confirm that state.
+        assert_eq!(
+            std::fs::File::open("/dev/null").unwrap_err().raw_os_error(),
+            Some(24)
+        );
+        println!("EMFILE seen: the server cannot accept");
+        corio_runtime::sleep(Duration::from_millis(150)).await;
+        // Free descriptors: the server must pick the pending connection up by itself.
+        let t = Instant::now();
+        hog.truncate(hog.len().saturating_sub(8));
+        let echoed = corio_runtime::spawn(async move { corio_blocking_free_echo(&mut client) })
+            .await
+            .unwrap();
+        assert_eq!(echoed, b"still serving");
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+        server.close();
+    });
+}
+
+/// A blocking client round trip (small; runs on a worker, which is fine in a test).
+fn corio_blocking_free_echo(client: &mut std::net::TcpStream) -> Vec<u8> {
+    client.write_all(b"still serving").unwrap();
+    let mut buf = [0; 13];
+    client.read_exact(&mut buf).unwrap();
+    buf.to_vec()
 }

@@ -6,6 +6,7 @@
 //! `Pending`, so one busy task yields its worker to the others. Outside a budgeted poll
 //! (another executor, `block_on` of a plain future) every operation proceeds.
 
+#[cfg(not(loom))]
 use std::cell::Cell;
 use std::task::{Context, Poll};
 

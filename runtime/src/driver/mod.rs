@@ -216,6 +216,7 @@ impl Driver {
     }
 
     /// Number of timer entries alive (tests).
+    #[cfg(test)]
     pub(crate) fn timer_entries(&self) -> usize {
         self.time.lock().wheel.len()
     }
@@ -270,19 +271,9 @@ pub(crate) fn current(what: &str) -> Arc<Driver> {
     }
 }
 
-/// Runs `fut` to completion on the calling thread with a private driver parked by a
-/// helper thread. Doc-test and unit-test harness only, used until examples can run on the
-/// full runtime; not part of the public API.
-#[cfg(not(loom))]
-#[doc(hidden)]
-pub fn doc_block_on<F: std::future::Future>(fut: F) -> F::Output {
-    let harness = harness::Harness::new();
-    harness.block_on(None, fut)
-}
-
 /// A driver parked in a loop by a helper thread, and a thread-parking `block_on` that
-/// enters it: enough to run leaf futures without the scheduler (tests, doc examples).
-#[cfg(not(loom))]
+/// enters it: tests of the driver, timers and sockets in isolation from the scheduler.
+#[cfg(all(test, not(loom)))]
 pub(crate) mod harness {
     use std::future::Future;
     use std::sync::atomic::{AtomicBool, Ordering};

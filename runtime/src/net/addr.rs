@@ -17,7 +17,7 @@ use std::task::{Context, Poll, Waker};
 /// # Examples
 ///
 /// ```
-/// # corio_runtime::__doc_block_on(async {
+/// # corio_runtime::run(async {
 /// use corio_runtime::net::TcpListener;
 /// let a = TcpListener::bind("127.0.0.1:0").await?;
 /// let b = TcpListener::bind(("127.0.0.1", 0)).await?;

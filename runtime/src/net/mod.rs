@@ -11,7 +11,7 @@
 //! An echo round trip:
 //!
 //! ```
-//! # corio_runtime::__doc_block_on(async {
+//! # corio_runtime::run(async {
 //! use corio_runtime::net::{TcpListener, TcpStream};
 //! let listener = TcpListener::bind("127.0.0.1:0").await?;
 //! let mut client = TcpStream::connect(listener.local_addr()?).await?;

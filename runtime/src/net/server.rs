@@ -312,7 +312,7 @@ impl fmt::Debug for Transport {
 /// # Examples
 ///
 /// ```
-/// # corio_runtime::__doc_block_on(async {
+/// # corio_runtime::run(async {
 /// use corio_runtime::net::{create_server, Protocol, Transport};
 /// struct Echo;
 /// impl Protocol for Echo {
@@ -391,7 +391,7 @@ impl Server {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::{create_server, Protocol, Transport};
     /// # struct P;
     /// # impl Protocol for P { fn data_received(&mut self, _: &[u8], _: &Transport) {} }
@@ -411,7 +411,7 @@ impl Server {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::{create_server, Protocol, Transport};
     /// # struct P;
     /// # impl Protocol for P { fn data_received(&mut self, _: &[u8], _: &Transport) {} }
@@ -439,7 +439,7 @@ impl Server {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::{create_server, Protocol, Transport};
     /// # struct P;
     /// # impl Protocol for P { fn data_received(&mut self, _: &[u8], _: &Transport) {} }
@@ -466,7 +466,7 @@ impl Server {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::{create_server, Protocol, Transport};
     /// # struct P;
     /// # impl Protocol for P { fn data_received(&mut self, _: &[u8], _: &Transport) {} }
@@ -510,7 +510,7 @@ impl fmt::Debug for Server {
 /// # Examples
 ///
 /// ```
-/// # corio_runtime::__doc_block_on(async {
+/// # corio_runtime::run(async {
 /// use corio_runtime::net::{create_server, Protocol, TcpStream, Transport};
 /// struct Hello;
 /// impl Protocol for Hello {
@@ -714,34 +714,7 @@ async fn run_connection<P: Protocol>(stream: TcpStream, peer: SocketAddr, proto:
     life.lost(result);
 }
 
-/// Runs `fut` as a detached task of the current runtime.
+/// Runs `fut` as a detached task of the current runtime (dropping a `Task` detaches it).
 fn spawn_detached<F: Future<Output = ()> + Send + 'static>(fut: F) {
-    // LEAD/CORE: until the scheduler lands on this branch, a connection runs on a thread
-    // of its own with the current driver entered; replaced by `crate::spawn` at merge.
-    let driver = crate::driver::current("corio::net::create_server");
-    std::thread::Builder::new()
-        .name("corio-conn".into())
-        .spawn(move || {
-            let _g = crate::driver::enter(driver);
-            thread_block_on(fut)
-        })
-        .expect("spawn a connection thread");
-}
-
-fn thread_block_on<F: Future>(fut: F) -> F::Output {
-    struct ThreadWaker(std::thread::Thread);
-    impl std::task::Wake for ThreadWaker {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut fut = std::pin::pin!(fut);
-    loop {
-        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-            return v;
-        }
-        std::thread::park();
-    }
+    drop(crate::spawn(fut));
 }

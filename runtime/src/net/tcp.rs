@@ -20,7 +20,7 @@ use crate::driver::Direction;
 /// # Examples
 ///
 /// ```
-/// # corio_runtime::__doc_block_on(async {
+/// # corio_runtime::run(async {
 /// use corio_runtime::net::{TcpListener, TcpStream};
 /// let listener = TcpListener::bind("127.0.0.1:0").await?;
 /// let addr = listener.local_addr()?;
@@ -48,7 +48,7 @@ impl TcpListener {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// use corio_runtime::net::TcpListener;
     /// let a = TcpListener::bind("127.0.0.1:0").await?;
     /// let err = TcpListener::bind(a.local_addr()?).await.unwrap_err();
@@ -70,7 +70,7 @@ impl TcpListener {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     /// let listener = corio_runtime::net::TcpListener::from_std(std_listener)?;
     /// assert!(listener.local_addr()?.port() != 0);
@@ -95,7 +95,7 @@ impl TcpListener {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let l = corio_runtime::net::TcpListener::bind("127.0.0.1:0").await?;
     /// let addr = l.local_addr()?;
     /// let std_l = l.into_std()?;
@@ -114,7 +114,7 @@ impl TcpListener {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// use corio_runtime::net::{TcpListener, TcpStream};
     /// let listener = TcpListener::bind("127.0.0.1:0").await?;
     /// let _c = TcpStream::connect(listener.local_addr()?).await?;
@@ -131,7 +131,7 @@ impl TcpListener {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// use corio_runtime::net::{TcpListener, TcpStream};
     /// let listener = TcpListener::bind("127.0.0.1:0").await?;
     /// let _c = TcpStream::connect(listener.local_addr()?).await?;
@@ -150,7 +150,7 @@ impl TcpListener {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let l = corio_runtime::net::TcpListener::bind("127.0.0.1:0").await?;
     /// assert!(l.local_addr()?.ip().is_loopback());
     /// # std::io::Result::Ok(()) }).unwrap();
@@ -182,7 +182,7 @@ impl fmt::Debug for TcpListener {
 /// # Examples
 ///
 /// ```
-/// # corio_runtime::__doc_block_on(async {
+/// # corio_runtime::run(async {
 /// use corio_runtime::net::{TcpListener, TcpStream};
 /// let listener = TcpListener::bind("127.0.0.1:0").await?;
 /// let mut client = TcpStream::connect(listener.local_addr()?).await?;
@@ -210,7 +210,7 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// use corio_runtime::net::{TcpListener, TcpStream};
     /// let listener = TcpListener::bind("127.0.0.1:0").await?;
     /// let addr = listener.local_addr()?;
@@ -234,7 +234,7 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let l = std::net::TcpListener::bind("127.0.0.1:0")?;
     /// let s = std::net::TcpStream::connect(l.local_addr()?)?;
     /// let s = corio_runtime::net::TcpStream::from_std(s)?;
@@ -254,7 +254,7 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # let l = corio_runtime::net::TcpListener::bind("127.0.0.1:0").await?;
     /// let s = corio_runtime::net::TcpStream::connect(l.local_addr()?).await?;
     /// let std_s = s.into_std()?;
@@ -270,7 +270,7 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::{TcpListener, TcpStream};
     /// # let l = TcpListener::bind("127.0.0.1:0").await?;
     /// let mut c = TcpStream::connect(l.local_addr()?).await?;
@@ -291,7 +291,7 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::{TcpListener, TcpStream};
     /// # let l = TcpListener::bind("127.0.0.1:0").await?;
     /// let mut c = TcpStream::connect(l.local_addr()?).await?;
@@ -311,7 +311,7 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::{TcpListener, TcpStream};
     /// # let l = TcpListener::bind("127.0.0.1:0").await?;
     /// let mut c = TcpStream::connect(l.local_addr()?).await?;
@@ -328,7 +328,7 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::{TcpListener, TcpStream};
     /// # let l = TcpListener::bind("127.0.0.1:0").await?;
     /// let mut c = TcpStream::connect(l.local_addr()?).await?;
@@ -344,7 +344,7 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::{TcpListener, TcpStream};
     /// # let l = TcpListener::bind("127.0.0.1:0").await?;
     /// let mut c = TcpStream::connect(l.local_addr()?).await?;
@@ -361,7 +361,7 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::{TcpListener, TcpStream};
     /// # let l = TcpListener::bind("127.0.0.1:0").await?;
     /// let mut c = TcpStream::connect(l.local_addr()?).await?;
@@ -380,7 +380,7 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # let l = corio_runtime::net::TcpListener::bind("127.0.0.1:0").await?;
     /// let c = corio_runtime::net::TcpStream::connect(l.local_addr()?).await?;
     /// assert_eq!(c.peer_addr()?, l.local_addr()?);
@@ -395,7 +395,7 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # let l = corio_runtime::net::TcpListener::bind("127.0.0.1:0").await?;
     /// let c = corio_runtime::net::TcpStream::connect(l.local_addr()?).await?;
     /// assert!(c.local_addr()?.ip().is_loopback());
@@ -410,7 +410,7 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # let l = corio_runtime::net::TcpListener::bind("127.0.0.1:0").await?;
     /// let c = corio_runtime::net::TcpStream::connect(l.local_addr()?).await?;
     /// c.set_nodelay(true)?;
@@ -426,7 +426,7 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # let l = corio_runtime::net::TcpListener::bind("127.0.0.1:0").await?;
     /// let c = corio_runtime::net::TcpStream::connect(l.local_addr()?).await?;
     /// c.set_nodelay(false)?;
@@ -445,7 +445,7 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::{TcpListener, TcpStream};
     /// # let l = TcpListener::bind("127.0.0.1:0").await?;
     /// let c = TcpStream::connect(l.local_addr()?).await?;
@@ -538,7 +538,7 @@ impl futures_io::AsyncWrite for TcpStream {
 /// # Examples
 ///
 /// ```
-/// # corio_runtime::__doc_block_on(async {
+/// # corio_runtime::run(async {
 /// # use corio_runtime::net::{TcpListener, TcpStream};
 /// # let l = TcpListener::bind("127.0.0.1:0").await?;
 /// let (mut rd, _wr) = TcpStream::connect(l.local_addr()?).await?.into_split();
@@ -558,7 +558,7 @@ pub struct OwnedReadHalf {
 /// # Examples
 ///
 /// ```
-/// # corio_runtime::__doc_block_on(async {
+/// # corio_runtime::run(async {
 /// # use corio_runtime::net::{TcpListener, TcpStream};
 /// # let l = TcpListener::bind("127.0.0.1:0").await?;
 /// let (_rd, wr) = TcpStream::connect(l.local_addr()?).await?.into_split();
@@ -578,7 +578,7 @@ impl OwnedReadHalf {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::{TcpListener, TcpStream};
     /// # let l = TcpListener::bind("127.0.0.1:0").await?;
     /// let (mut rd, _wr) = TcpStream::connect(l.local_addr()?).await?.into_split();
@@ -595,7 +595,7 @@ impl OwnedReadHalf {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::{TcpListener, TcpStream};
     /// # let l = TcpListener::bind("127.0.0.1:0").await?;
     /// let (mut rd, _wr) = TcpStream::connect(l.local_addr()?).await?.into_split();
@@ -613,7 +613,7 @@ impl OwnedReadHalf {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::{TcpListener, TcpStream};
     /// # let l = TcpListener::bind("127.0.0.1:0").await?;
     /// let (rd, _wr) = TcpStream::connect(l.local_addr()?).await?.into_split();
@@ -629,7 +629,7 @@ impl OwnedReadHalf {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::{TcpListener, TcpStream};
     /// # let l = TcpListener::bind("127.0.0.1:0").await?;
     /// let (rd, _wr) = TcpStream::connect(l.local_addr()?).await?.into_split();
@@ -647,7 +647,7 @@ impl OwnedWriteHalf {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::{TcpListener, TcpStream};
     /// # let l = TcpListener::bind("127.0.0.1:0").await?;
     /// let (_rd, mut wr) = TcpStream::connect(l.local_addr()?).await?.into_split();
@@ -663,7 +663,7 @@ impl OwnedWriteHalf {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::{TcpListener, TcpStream};
     /// # let l = TcpListener::bind("127.0.0.1:0").await?;
     /// let (_rd, mut wr) = TcpStream::connect(l.local_addr()?).await?.into_split();
@@ -679,7 +679,7 @@ impl OwnedWriteHalf {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::{TcpListener, TcpStream};
     /// # let l = TcpListener::bind("127.0.0.1:0").await?;
     /// let (_rd, mut wr) = TcpStream::connect(l.local_addr()?).await?.into_split();
@@ -695,7 +695,7 @@ impl OwnedWriteHalf {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::{TcpListener, TcpStream};
     /// # let l = TcpListener::bind("127.0.0.1:0").await?;
     /// let (_rd, mut wr) = TcpStream::connect(l.local_addr()?).await?.into_split();
@@ -714,7 +714,7 @@ impl OwnedWriteHalf {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::{TcpListener, TcpStream};
     /// # let l = TcpListener::bind("127.0.0.1:0").await?;
     /// let (_rd, wr) = TcpStream::connect(l.local_addr()?).await?.into_split();
@@ -730,7 +730,7 @@ impl OwnedWriteHalf {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::{TcpListener, TcpStream};
     /// # let l = TcpListener::bind("127.0.0.1:0").await?;
     /// let (_rd, wr) = TcpStream::connect(l.local_addr()?).await?.into_split();

@@ -430,8 +430,21 @@ fn a_read_event_does_not_lose_the_blocked_writer_of_the_same_socket() {
 
 mod server {
     use super::*;
+    use std::future::Future;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
+
+    /// Runs `fut` on a fresh multi-thread runtime; fails if it takes longer than `secs`.
+    fn on_runtime<F: Future>(secs: u64, fut: F) -> F::Output {
+        let rt = crate::Runtime::new().unwrap();
+        rt.block_on(async {
+            let timeout = crate::time::sleep(Duration::from_secs(secs));
+            match futures::future::select(std::pin::pin!(fut), timeout).await {
+                futures::future::Either::Left((v, _)) => v,
+                futures::future::Either::Right(_) => panic!("test timed out after {secs} s"),
+            }
+        })
+    }
 
     #[derive(Default, Debug)]
     struct Counts {
@@ -501,9 +514,8 @@ mod server {
 
     #[test]
     fn protocol_lifecycle_callbacks_in_order_exactly_once() {
-        let h = Harness::new();
         let counts = Arc::new(Counts::default());
-        h.block_on(within(10), async {
+        on_runtime(10, async {
             let c2 = counts.clone();
             let server = create_server(
                 move || Counted {
@@ -539,9 +551,8 @@ mod server {
 
     #[test]
     fn eof_received_true_keeps_the_transport_open_for_writing() {
-        let h = Harness::new();
         let counts = Arc::new(Counts::default());
-        h.block_on(within(10), async {
+        on_runtime(10, async {
             let c2 = counts.clone();
             let server = create_server(
                 move || Counted {
@@ -566,9 +577,8 @@ mod server {
 
     #[test]
     fn peer_reset_reports_connection_lost_with_an_error_once() {
-        let h = Harness::new();
         let counts = Arc::new(Counts::default());
-        h.block_on(within(10), async {
+        on_runtime(10, async {
             let c2 = counts.clone();
             let server = create_server(
                 move || Counted {
@@ -598,8 +608,7 @@ mod server {
 
     #[test]
     fn close_then_wait_closed_refuses_new_connections() {
-        let h = Harness::new();
-        h.block_on(within(10), async {
+        on_runtime(10, async {
             struct Nop;
             impl Protocol for Nop {
                 fn data_received(&mut self, _: &[u8], _: &Transport) {}
@@ -627,9 +636,8 @@ mod server {
         // pile up in the transport. Reading must pause once more than WRITE_HIGH_WATER
         // bytes wait (so at most one read more is buffered), and the client's writes
         // must stall, instead of the server buffering everything.
-        let h = Harness::new();
         let max_buffered = Arc::new(AtomicUsize::new(0));
-        h.block_on(within(20), async {
+        on_runtime(20, async {
             struct Echo(Arc<AtomicUsize>);
             impl Protocol for Echo {
                 fn data_received(&mut self, data: &[u8], t: &Transport) {

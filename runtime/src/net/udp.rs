@@ -16,7 +16,7 @@ use crate::driver::Direction;
 /// # Examples
 ///
 /// ```
-/// # corio_runtime::__doc_block_on(async {
+/// # corio_runtime::run(async {
 /// use corio_runtime::net::UdpSocket;
 /// let a = UdpSocket::bind("127.0.0.1:0").await?;
 /// let b = UdpSocket::bind("127.0.0.1:0").await?;
@@ -40,7 +40,7 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let s = corio_runtime::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// assert_ne!(s.local_addr()?.port(), 0);
     /// # std::io::Result::Ok(()) }).unwrap();
@@ -59,7 +59,7 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let std_s = std::net::UdpSocket::bind("127.0.0.1:0")?;
     /// let s = corio_runtime::net::UdpSocket::from_std(std_s)?;
     /// # drop(s);
@@ -78,7 +78,7 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let s = corio_runtime::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// let addr = s.local_addr()?;
     /// assert_eq!(s.into_std()?.local_addr()?, addr);
@@ -93,7 +93,7 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::UdpSocket;
     /// let a = UdpSocket::bind("127.0.0.1:0").await?;
     /// let b = UdpSocket::bind("127.0.0.1:0").await?;
@@ -110,7 +110,7 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::UdpSocket;
     /// let a = UdpSocket::bind("127.0.0.1:0").await?;
     /// let to = a.local_addr()?;
@@ -133,7 +133,7 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::UdpSocket;
     /// let a = UdpSocket::bind("127.0.0.1:0").await?;
     /// a.send_to(b"self", a.local_addr()?).await?;
@@ -151,7 +151,7 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::UdpSocket;
     /// let a = UdpSocket::bind("127.0.0.1:0").await?;
     /// a.send_to(b"x", a.local_addr()?).await?;
@@ -174,7 +174,7 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::UdpSocket;
     /// let a = UdpSocket::bind("127.0.0.1:0").await?;
     /// let b = UdpSocket::bind("127.0.0.1:0").await?;
@@ -192,7 +192,7 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::UdpSocket;
     /// let a = UdpSocket::bind("127.0.0.1:0").await?;
     /// let b = UdpSocket::bind("127.0.0.1:0").await?;
@@ -212,7 +212,7 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::UdpSocket;
     /// let a = UdpSocket::bind("127.0.0.1:0").await?;
     /// a.connect(a.local_addr()?).await?;
@@ -230,7 +230,7 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let s = corio_runtime::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// assert!(s.local_addr()?.ip().is_loopback());
     /// # std::io::Result::Ok(()) }).unwrap();
@@ -244,7 +244,7 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let s = corio_runtime::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// assert_eq!(s.peer_addr().unwrap_err().kind(), std::io::ErrorKind::NotConnected);
     /// # std::io::Result::Ok(()) }).unwrap();

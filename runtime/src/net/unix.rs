@@ -20,7 +20,7 @@ use crate::driver::Direction;
 /// # Examples
 ///
 /// ```
-/// # corio_runtime::__doc_block_on(async {
+/// # corio_runtime::run(async {
 /// use corio_runtime::net::{UnixListener, UnixStream};
 /// let dir = std::env::temp_dir().join(format!("corio-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir)?;
@@ -49,7 +49,7 @@ impl UnixListener {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let path = std::env::temp_dir().join(format!("corio-doc-bind-{}.sock", std::process::id()));
     /// # let _ = std::fs::remove_file(&path);
     /// let l = corio_runtime::net::UnixListener::bind(&path).await?;
@@ -71,7 +71,7 @@ impl UnixListener {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let path = std::env::temp_dir().join(format!("corio-doc-fs-{}.sock", std::process::id()));
     /// # let _ = std::fs::remove_file(&path);
     /// let std_l = std::os::unix::net::UnixListener::bind(&path)?;
@@ -92,7 +92,7 @@ impl UnixListener {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let path = std::env::temp_dir().join(format!("corio-doc-is-{}.sock", std::process::id()));
     /// # let _ = std::fs::remove_file(&path);
     /// let l = corio_runtime::net::UnixListener::bind(&path).await?;
@@ -109,7 +109,7 @@ impl UnixListener {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::{UnixListener, UnixStream};
     /// let path = std::env::temp_dir().join(format!("corio-doc-acc-{}.sock", std::process::id()));
     /// # let _ = std::fs::remove_file(&path);
@@ -128,7 +128,7 @@ impl UnixListener {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// # use corio_runtime::net::{UnixListener, UnixStream};
     /// let path = std::env::temp_dir().join(format!("corio-doc-pa-{}.sock", std::process::id()));
     /// # let _ = std::fs::remove_file(&path);
@@ -150,7 +150,7 @@ impl UnixListener {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let path = std::env::temp_dir().join(format!("corio-doc-la-{}.sock", std::process::id()));
     /// # let _ = std::fs::remove_file(&path);
     /// let l = corio_runtime::net::UnixListener::bind(&path).await?;
@@ -175,7 +175,7 @@ impl fmt::Debug for UnixListener {
 /// # Examples
 ///
 /// ```
-/// # corio_runtime::__doc_block_on(async {
+/// # corio_runtime::run(async {
 /// let (mut a, mut b) = corio_runtime::net::UnixStream::pair()?;
 /// a.write_all(b"ok").await?;
 /// let mut buf = [0; 2];
@@ -199,7 +199,7 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let err = corio_runtime::net::UnixStream::connect("/nonexistent/corio.sock").await.unwrap_err();
     /// assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
     /// # std::io::Result::Ok(()) }).unwrap();
@@ -228,7 +228,7 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let (mut a, mut b) = corio_runtime::net::UnixStream::pair()?;
     /// b.write_all(b"x").await?;
     /// assert_eq!(a.read(&mut [0; 1]).await?, 1);
@@ -249,7 +249,7 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
     /// let a = corio_runtime::net::UnixStream::from_std(a)?;
     /// # drop(a);
@@ -268,7 +268,7 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let (a, _b) = corio_runtime::net::UnixStream::pair()?;
     /// let std_a = a.into_std()?;
     /// std_a.set_nonblocking(false)?;
@@ -283,7 +283,7 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let (mut a, b) = corio_runtime::net::UnixStream::pair()?;
     /// drop(b);
     /// assert_eq!(a.read(&mut [0; 4]).await?, 0);
@@ -298,7 +298,7 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let (mut a, mut b) = corio_runtime::net::UnixStream::pair()?;
     /// b.write_all(b"abc").await?;
     /// let mut buf = [0; 3];
@@ -314,7 +314,7 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let (_a, mut b) = corio_runtime::net::UnixStream::pair()?;
     /// assert_eq!(b.write(b"abc").await?, 3);
     /// # std::io::Result::Ok(()) }).unwrap();
@@ -328,7 +328,7 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let (_a, mut b) = corio_runtime::net::UnixStream::pair()?;
     /// b.write_all(b"abc").await?;
     /// # std::io::Result::Ok(()) }).unwrap();
@@ -342,7 +342,7 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let (_a, mut b) = corio_runtime::net::UnixStream::pair()?;
     /// b.flush().await?;
     /// # std::io::Result::Ok(()) }).unwrap();
@@ -356,7 +356,7 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let (mut a, mut b) = corio_runtime::net::UnixStream::pair()?;
     /// b.shutdown().await?;
     /// assert_eq!(a.read(&mut [0; 1]).await?, 0);
@@ -371,7 +371,7 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let (a, _b) = corio_runtime::net::UnixStream::pair()?;
     /// assert!(a.peer_addr()?.is_unnamed());
     /// # std::io::Result::Ok(()) }).unwrap();
@@ -385,7 +385,7 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let (a, _b) = corio_runtime::net::UnixStream::pair()?;
     /// assert!(a.local_addr()?.is_unnamed());
     /// # std::io::Result::Ok(()) }).unwrap();

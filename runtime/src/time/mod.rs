@@ -44,7 +44,7 @@ const SLEEP_OUTSIDE: &str = "corio::sleep";
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// # corio_runtime::__doc_block_on(async {
+/// # corio_runtime::run(async {
 /// let start = Instant::now();
 /// corio_runtime::time::sleep(Duration::from_millis(20)).await;
 /// assert!(start.elapsed() >= Duration::from_millis(20));
@@ -67,7 +67,7 @@ pub fn sleep(dur: Duration) -> Sleep {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// # corio_runtime::__doc_block_on(async {
+/// # corio_runtime::run(async {
 /// let deadline = Instant::now() + Duration::from_millis(10);
 /// corio_runtime::time::sleep_until(deadline).await;
 /// assert!(Instant::now() >= deadline);
@@ -92,7 +92,7 @@ fn far_future() -> Instant {
 ///
 /// ```
 /// use std::time::Duration;
-/// # corio_runtime::__doc_block_on(async {
+/// # corio_runtime::run(async {
 /// let mut s = corio_runtime::time::sleep(Duration::from_secs(3600));
 /// // Move the deadline closer before awaiting.
 /// s.reset(std::time::Instant::now() + Duration::from_millis(5));
@@ -129,7 +129,7 @@ impl Sleep {
     ///
     /// ```
     /// use std::time::{Duration, Instant};
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let at = Instant::now() + Duration::from_millis(1);
     /// let s = corio_runtime::time::sleep_until(at);
     /// assert_eq!(s.deadline(), at);
@@ -145,7 +145,7 @@ impl Sleep {
     ///
     /// ```
     /// use std::time::Duration;
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let mut s = corio_runtime::time::sleep(Duration::ZERO);
     /// assert!(!s.is_elapsed());
     /// (&mut s).await;
@@ -163,7 +163,7 @@ impl Sleep {
     ///
     /// ```
     /// use std::time::{Duration, Instant};
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let mut s = corio_runtime::time::sleep(Duration::ZERO);
     /// (&mut s).await;
     /// let again = Instant::now() + Duration::from_millis(5);
@@ -250,7 +250,7 @@ impl fmt::Debug for Sleep {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// # corio_runtime::__doc_block_on(async {
+/// # corio_runtime::run(async {
 /// let start = Instant::now();
 /// let mut iv = corio_runtime::time::interval(Duration::from_millis(10));
 /// iv.tick().await; // immediately
@@ -274,7 +274,7 @@ pub fn interval(period: Duration) -> Interval {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// # corio_runtime::__doc_block_on(async {
+/// # corio_runtime::run(async {
 /// let start = Instant::now() + Duration::from_millis(5);
 /// let mut iv = corio_runtime::time::interval_at(start, Duration::from_millis(5));
 /// assert_eq!(iv.tick().await, start);
@@ -298,7 +298,7 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
 ///
 /// ```
 /// use std::time::Duration;
-/// # corio_runtime::__doc_block_on(async {
+/// # corio_runtime::run(async {
 /// let mut iv = corio_runtime::time::interval(Duration::from_millis(1));
 /// for _ in 0..3 {
 ///     iv.tick().await;
@@ -320,7 +320,7 @@ impl Interval {
     ///
     /// ```
     /// use std::time::{Duration, Instant};
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let mut iv = corio_runtime::time::interval(Duration::from_millis(3));
     /// let first = iv.tick().await;
     /// let second = iv.tick().await;
@@ -337,7 +337,7 @@ impl Interval {
     ///
     /// ```
     /// use std::time::Duration;
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let mut iv = corio_runtime::time::interval(Duration::from_millis(1));
     /// std::future::poll_fn(|cx| iv.poll_tick(cx)).await;
     /// # });
@@ -356,7 +356,7 @@ impl Interval {
     ///
     /// ```
     /// use std::time::{Duration, Instant};
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let mut iv = corio_runtime::time::interval(Duration::from_millis(5));
     /// iv.tick().await;
     /// let before = Instant::now();
@@ -375,7 +375,7 @@ impl Interval {
     ///
     /// ```
     /// use std::time::Duration;
-    /// # corio_runtime::__doc_block_on(async {
+    /// # corio_runtime::run(async {
     /// let iv = corio_runtime::time::interval(Duration::from_secs(1));
     /// assert_eq!(iv.period(), Duration::from_secs(1));
     /// # });

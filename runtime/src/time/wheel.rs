@@ -68,11 +68,13 @@ impl Wheel {
     }
 
     /// The tick up to which timers have been processed.
+    #[cfg(test)]
     pub(crate) fn elapsed(&self) -> u64 {
         self.elapsed
     }
 
     /// Number of live entries (pending or fired but not yet removed).
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
@@ -116,24 +118,6 @@ impl Wheel {
             self.unlink(key);
         }
         self.entries.remove(key);
-    }
-
-    /// Moves a live entry to a new deadline; returns false (entry fired) if `when <= elapsed`.
-    pub(crate) fn reset(&mut self, key: usize, when: u64) -> bool {
-        if !self.entries[key].fired {
-            self.unlink(key);
-        }
-        let e = &mut self.entries[key];
-        e.when = when;
-        if when <= self.elapsed {
-            e.fired = true;
-            e.waker = None;
-            false
-        } else {
-            e.fired = false;
-            self.link(key);
-            true
-        }
     }
 
     /// The tick at which the wheel next needs to be advanced, if any timer is pending.
@@ -399,23 +383,6 @@ mod tests {
             assert!(steps < 100, "far timer did not converge");
         }
         assert_eq!(w.elapsed(), when);
-    }
-
-    #[test]
-    fn reset_moves_an_entry() {
-        let mut w = Wheel::new();
-        let Inserted::Pending(k) = w.insert(1000, waker().1) else {
-            panic!()
-        };
-        assert!(w.reset(k, 20));
-        let mut buf = Vec::new();
-        w.advance(20, &mut buf);
-        assert!(w.is_fired(k));
-        assert!(w.reset(k, 3000));
-        assert!(!w.is_fired(k));
-        assert_eq!(w.next_expiration().map(|t| t <= 3000), Some(true));
-        assert!(!w.reset(k, 5));
-        assert!(w.is_fired(k));
     }
 
     #[test]

@@ -1,0 +1,234 @@
+//! [`Builder`]: configure and build a [`Runtime`].
+
+use std::fmt;
+use std::io;
+use std::time::Duration;
+
+use super::blocking::BlockingPool;
+use super::{Handle, Runtime};
+use crate::driver::Driver;
+use crate::loom::Arc;
+use crate::scheduler::{self, current_thread, multi_thread};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    MultiThread,
+    CurrentThread,
+}
+
+/// Configures a [`Runtime`].
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let rt = corio_runtime::Builder::new_multi_thread()
+///     .worker_threads(2)
+///     .max_blocking_threads(16)
+///     .blocking_keep_alive(Duration::from_secs(5))
+///     .thread_name("my-worker")
+///     .shutdown_timeout(Duration::from_secs(1))
+///     .build()
+///     .unwrap();
+/// assert_eq!(rt.block_on(async { 1 }), 1);
+/// ```
+pub struct Builder {
+    flavor: Flavor,
+    worker_threads: Option<usize>,
+    max_blocking_threads: Option<usize>,
+    blocking_keep_alive: Duration,
+    thread_name: String,
+    shutdown_timeout: Duration,
+}
+
+fn env_usize(name: &str) -> Option<usize> {
+    std::env::var(name)
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+        .filter(|&n| n > 0)
+}
+
+impl Builder {
+    fn new(flavor: Flavor) -> Builder {
+        Builder {
+            flavor,
+            worker_threads: None,
+            max_blocking_threads: None,
+            blocking_keep_alive: Duration::from_secs(10),
+            thread_name: "corio-worker".to_owned(),
+            shutdown_timeout: Duration::from_secs(10),
+        }
+    }
+
+    /// The default flavor: a work-stealing scheduler on `worker_threads` threads.
+    ///
+    /// ```
+    /// let rt = corio_runtime::Builder::new_multi_thread().build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn new_multi_thread() -> Builder {
+        Builder::new(Flavor::MultiThread)
+    }
+
+    /// asyncio's model: every task runs on the thread calling `block_on`, in FIFO order;
+    /// allows [`spawn_local`](crate::spawn_local) of `!Send` futures.
+    ///
+    /// ```
+    /// let rt = corio_runtime::Builder::new_current_thread().build().unwrap();
+    /// let here = std::thread::current().id();
+    /// let there = rt.block_on(async {
+    ///     corio_runtime::spawn(async { std::thread::current().id() }).await.unwrap()
+    /// });
+    /// assert_eq!(here, there);
+    /// ```
+    pub fn new_current_thread() -> Builder {
+        Builder::new(Flavor::CurrentThread)
+    }
+
+    /// Exactly `n` worker threads (multi-thread flavor; ignored by current-thread).
+    /// Default: the `CORIO_WORKER_THREADS` environment variable, else the number of CPUs.
+    ///
+    /// # Panics
+    ///
+    /// If `n` is 0.
+    ///
+    /// ```
+    /// let rt = corio_runtime::Builder::new_multi_thread().worker_threads(1).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    #[track_caller]
+    pub fn worker_threads(mut self, n: usize) -> Builder {
+        assert!(n > 0, "worker_threads must be at least 1");
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// The most threads the blocking pool (`to_thread`) may run at once. Default: the
+    /// `CORIO_MAX_BLOCKING_THREADS` environment variable, else 512.
+    ///
+    /// # Panics
+    ///
+    /// If `n` is 0.
+    ///
+    /// ```
+    /// let rt = corio_runtime::Builder::new_multi_thread().max_blocking_threads(4).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    #[track_caller]
+    pub fn max_blocking_threads(mut self, n: usize) -> Builder {
+        assert!(n > 0, "max_blocking_threads must be at least 1");
+        self.max_blocking_threads = Some(n);
+        self
+    }
+
+    /// How long an idle blocking thread waits for a job before exiting. Default: 10 s.
+    ///
+    /// ```
+    /// let rt = corio_runtime::Builder::new_multi_thread()
+    ///     .blocking_keep_alive(std::time::Duration::from_secs(1))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn blocking_keep_alive(mut self, keep_alive: Duration) -> Builder {
+        self.blocking_keep_alive = keep_alive;
+        self
+    }
+
+    /// The worker threads' name prefix: threads are named `<prefix>-<index>`. Default:
+    /// `corio-worker`.
+    ///
+    /// ```
+    /// let rt = corio_runtime::Builder::new_multi_thread()
+    ///     .worker_threads(1)
+    ///     .thread_name("app")
+    ///     .build()
+    ///     .unwrap();
+    /// let name = rt.block_on(async {
+    ///     corio_runtime::spawn(async { std::thread::current().name().unwrap().to_owned() })
+    ///         .await
+    ///         .unwrap()
+    /// });
+    /// assert_eq!(name, "app-0");
+    /// ```
+    pub fn thread_name(mut self, prefix: impl Into<String>) -> Builder {
+        self.thread_name = prefix.into();
+        self
+    }
+
+    /// How long dropping the runtime waits for running blocking jobs. Default: 10 s.
+    ///
+    /// ```
+    /// let rt = corio_runtime::Builder::new_multi_thread()
+    ///     .shutdown_timeout(std::time::Duration::from_millis(100))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Builder {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    fn resolved_worker_threads(&self) -> usize {
+        self.worker_threads
+            .or_else(|| env_usize("CORIO_WORKER_THREADS"))
+            .unwrap_or_else(num_cpus::get)
+            .max(1)
+    }
+
+    /// Builds the runtime (starting its worker threads).
+    ///
+    /// ```
+    /// let rt = corio_runtime::Builder::new_current_thread().build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn build(self) -> io::Result<Runtime> {
+        let driver = Arc::new(Driver::new()?);
+        let blocking = BlockingPool::new(
+            self.max_blocking_threads
+                .or_else(|| env_usize("CORIO_MAX_BLOCKING_THREADS"))
+                .unwrap_or(512),
+            self.blocking_keep_alive,
+            format!("{}-blocking", self.thread_name),
+        );
+        match self.flavor {
+            Flavor::MultiThread => {
+                let workers = self.resolved_worker_threads();
+                let (shared, locals) =
+                    multi_thread::Shared::new(workers, driver, blocking, self.thread_name);
+                let threads = multi_thread::launch(&shared, locals)?;
+                Ok(Runtime {
+                    handle: Handle {
+                        inner: scheduler::Handle::MultiThread(shared),
+                    },
+                    threads,
+                    shutdown_timeout: self.shutdown_timeout,
+                })
+            }
+            Flavor::CurrentThread => Ok(Runtime {
+                handle: Handle {
+                    inner: scheduler::Handle::CurrentThread(current_thread::Shared::new(
+                        driver, blocking,
+                    )),
+                },
+                threads: Vec::new(),
+                shutdown_timeout: self.shutdown_timeout,
+            }),
+        }
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("flavor", &self.flavor)
+            .field("worker_threads", &self.worker_threads)
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("blocking_keep_alive", &self.blocking_keep_alive)
+            .field("thread_name", &self.thread_name)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .finish()
+    }
+}

@@ -1,0 +1,131 @@
+//! [`Handle`]: a clonable reference to a runtime.
+
+use std::fmt;
+use std::future::Future;
+use std::panic::Location;
+
+use super::{block_on_thread, context, NESTED_RUNTIME};
+use crate::driver;
+use crate::scheduler::{self, current_thread};
+use crate::task::{self, Spawn, Task, TaskId};
+
+/// A handle to a runtime: spawn onto it from anywhere, even from other threads.
+/// `Clone + Send + Sync`.
+///
+/// ```
+/// let rt = corio_runtime::Runtime::new().unwrap();
+/// let handle = rt.handle();
+/// let task = handle.spawn(async { 1 });
+/// assert_eq!(rt.block_on(task).unwrap(), 1);
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) inner: scheduler::Handle,
+}
+
+impl Handle {
+    /// The runtime this code runs on.
+    ///
+    /// # Panics
+    ///
+    /// Outside a corio runtime; use [`Handle::try_current`] to check.
+    ///
+    /// ```
+    /// corio_runtime::run(async {
+    ///     let handle = corio_runtime::Handle::current();
+    ///     let t = handle.spawn(async { 2 });
+    ///     assert_eq!(t.await.unwrap(), 2);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn current() -> Handle {
+        match Handle::try_current() {
+            Some(handle) => handle,
+            None => panic!(
+                "Handle::current() must be called from inside a corio runtime: call it from \
+                 a task or a block_on future, or keep the Handle returned by Runtime::handle()"
+            ),
+        }
+    }
+
+    /// The runtime this code runs on, or `None` outside any runtime.
+    ///
+    /// ```
+    /// assert!(corio_runtime::Handle::try_current().is_none());
+    /// ```
+    pub fn try_current() -> Option<Handle> {
+        context::try_current().map(|inner| Handle { inner })
+    }
+
+    /// Spawns a task on this runtime.
+    ///
+    /// ```
+    /// let rt = corio_runtime::Runtime::new().unwrap();
+    /// let t = rt.handle().spawn(async { 3 });
+    /// assert_eq!(rt.block_on(t).unwrap(), 3);
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let spawn = Spawn {
+            id: TaskId::next(),
+            location: Location::caller(),
+            name: None,
+        };
+        self.inner.spawn(future, spawn)
+    }
+
+    /// Runs `future` to completion on this thread, like [`Runtime::block_on`](crate::Runtime::block_on).
+    ///
+    /// # Panics
+    ///
+    /// When called from inside a runtime.
+    ///
+    /// ```
+    /// let rt = corio_runtime::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// let out = std::thread::spawn(move || handle.block_on(async { 4 })).join().unwrap();
+    /// assert_eq!(out, 4);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        if context::is_driving() {
+            panic!("{NESTED_RUNTIME}");
+        }
+        let _context = context::enter(self.inner.clone(), true);
+        let _driver = driver::enter(self.inner.driver().clone());
+        let _blocking = self.inner.blocking().enter();
+        match &self.inner {
+            scheduler::Handle::MultiThread(_) => block_on_thread(future),
+            scheduler::Handle::CurrentThread(shared) => current_thread::block_on(shared, future),
+        }
+    }
+
+    /// Every live task of this runtime (like [`all_tasks`](crate::all_tasks), from outside).
+    ///
+    /// ```
+    /// let rt = corio_runtime::Runtime::new().unwrap();
+    /// let t = rt.spawn(std::future::pending::<()>());
+    /// assert!(rt.handle().all_tasks().iter().any(|i| i.id() == t.id()));
+    /// ```
+    pub fn all_tasks(&self) -> Vec<task::TaskInfo> {
+        let mut out = Vec::new();
+        self.inner.registry().for_each(|t| {
+            if !t.state().load().is_complete() {
+                out.push(task::TaskInfo::from_raw(t));
+            }
+        });
+        out
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("flavor", &self.inner)
+            .finish()
+    }
+}

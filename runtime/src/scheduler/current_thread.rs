@@ -1,0 +1,367 @@
+//! The current-thread scheduler: asyncio's own model. Every task runs on the thread that
+//! calls `block_on`, in FIFO order, deterministically; `!Send` futures may be spawned with
+//! `spawn_local`.
+//!
+//! Each turn of the loop (asyncio's `_run_once`) runs the entries that were ready when the
+//! turn started, then collects ready I/O and timers with `driver.park(Some(ZERO))`; with
+//! nothing ready it sleeps in `driver.park(None)`. Wakes from other threads go through a
+//! shared injector plus `driver.unpark()`.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::pin;
+use std::ptr;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::ThreadId;
+use std::time::Duration;
+
+use corio_sync::coop;
+
+use crate::driver::Driver;
+use crate::loom::{Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
+use crate::runtime::blocking::BlockingPool;
+use crate::task::{self, Notified, RawTask, Registry, Schedule, Spawn, Task};
+
+/// A ready-queue entry: a task, or the `block_on` future itself.
+enum Entry {
+    Task(Notified),
+    Main,
+}
+
+/// The ready queue; owned by whichever thread runs `block_on`.
+pub(crate) struct Core {
+    queue: VecDeque<Entry>,
+}
+
+/// State shared by the runtime, its handles and its tasks.
+pub(crate) struct Shared {
+    injector: Mutex<VecDeque<Entry>>,
+    injector_len: AtomicUsize,
+    pub(crate) driver: Arc<Driver>,
+    pub(crate) registry: Registry,
+    shutdown: AtomicBool,
+    /// The core while no `block_on` runs it; `core_cv` signals its return.
+    core: Mutex<Option<Box<Core>>>,
+    core_cv: Condvar,
+    /// The thread that owns the `spawn_local` tasks (the first to spawn one).
+    local_owner: Mutex<Option<ThreadId>>,
+    live_local_tasks: AtomicUsize,
+    pub(crate) blocking: BlockingPool,
+}
+
+/// The thread-local view of a running `block_on`.
+struct Running {
+    shared: Arc<Shared>,
+    core: RefCell<Box<Core>>,
+    main: std::sync::Arc<MainWaker>,
+}
+
+std::thread_local! {
+    static CURRENT: Cell<*const Running> = const { Cell::new(ptr::null()) };
+}
+
+/// Runs `f` with the running `block_on` on this thread, if any.
+fn with_running<R>(f: impl FnOnce(Option<&Running>) -> R) -> R {
+    let ptr = CURRENT.try_with(Cell::get).unwrap_or(ptr::null());
+    // SAFETY: the pointer is set only while `run` executes on this thread, and `Running`
+    // lives on that frame; we only hand out shared references.
+    f(unsafe { ptr.as_ref() })
+}
+
+impl Shared {
+    pub(crate) fn new(driver: Arc<Driver>, blocking: BlockingPool) -> Arc<Shared> {
+        Arc::new(Shared {
+            injector: Mutex::new(VecDeque::new()),
+            injector_len: AtomicUsize::new(0),
+            driver,
+            registry: Registry::new(1),
+            shutdown: AtomicBool::new(false),
+            core: Mutex::new(Some(Box::new(Core {
+                queue: VecDeque::with_capacity(64),
+            }))),
+            core_cv: Condvar::new(),
+            local_owner: Mutex::new(None),
+            live_local_tasks: AtomicUsize::new(0),
+            blocking,
+        })
+    }
+
+    fn push(&self, entry: Entry) {
+        let local = with_running(|running| match running {
+            Some(r) if ptr::eq(Arc::as_ptr(&r.shared), self) => {
+                r.core.borrow_mut().queue.push_back(entry);
+                None
+            }
+            _ => Some(entry),
+        });
+        if let Some(entry) = local {
+            self.push_remote(entry);
+        }
+    }
+
+    fn push_remote(&self, entry: Entry) {
+        if self.shutdown.load(Ordering::SeqCst) {
+            return; // dropped: the registry cancels the task itself
+        }
+        {
+            let mut injector = self.injector.lock();
+            injector.push_back(entry);
+            self.injector_len.store(injector.len(), Ordering::Release);
+        }
+        if self.shutdown.load(Ordering::SeqCst) {
+            self.drain_injector();
+            return;
+        }
+        self.driver.unpark();
+    }
+
+    fn drain_injector(&self) {
+        let drained = std::mem::take(&mut *self.injector.lock());
+        self.injector_len.store(0, Ordering::Release);
+        drop(drained);
+    }
+
+    /// Moves remotely scheduled entries to the back of the ready queue.
+    fn pull_injector(&self, core: &mut Core) {
+        if self.injector_len.load(Ordering::Acquire) == 0 {
+            return;
+        }
+        let mut injector = self.injector.lock();
+        core.queue.extend(injector.drain(..));
+        self.injector_len.store(0, Ordering::Release);
+    }
+
+    fn check_local_owner(&self) {
+        if self.live_local_tasks.load(Ordering::Acquire) == 0 {
+            return;
+        }
+        let owner = *self.local_owner.lock();
+        if let Some(owner) = owner {
+            assert!(
+                owner == std::thread::current().id(),
+                "this current-thread runtime has spawn_local tasks bound to thread {owner:?}: \
+                 call block_on from that thread (!Send futures cannot move between threads)"
+            );
+        }
+    }
+
+    /// Cancels every task (dropping `spawn_local` futures only on their owner thread) and
+    /// drops every queued reference.
+    pub(crate) fn shutdown(&self) {
+        self.shutdown.store(true, Ordering::SeqCst);
+        let owner = *self.local_owner.lock();
+        let here = std::thread::current().id();
+        let may_drop_local = owner.is_none_or(|o| o == here);
+        self.registry
+            .close_and_shutdown_all(|task: RawTask| !task.is_local() || may_drop_local);
+        if let Some(core) = self.core.lock().take() {
+            drop(core);
+        }
+        self.drain_injector();
+    }
+}
+
+/// Runs `future` to completion on this thread, running tasks while it waits.
+pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
+    let mut future = pin!(future);
+    let waiter = std::sync::Arc::new(Waiter {
+        shared: shared.clone(),
+        woken: AtomicBool::new(true),
+    });
+    let waiter_waker = Waker::from(waiter.clone());
+    loop {
+        let mut slot = shared.core.lock();
+        if let Some(core) = slot.take() {
+            drop(slot);
+            return run(shared, core, future);
+        }
+        // Another thread runs the scheduler: poll our future when woken, and take the
+        // core when it comes back.
+        if waiter.woken.swap(false, Ordering::AcqRel) {
+            drop(slot);
+            let mut cx = Context::from_waker(&waiter_waker);
+            if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                return out;
+            }
+            continue;
+        }
+        shared.core_cv.wait(&mut slot);
+    }
+}
+
+fn run<F: Future>(
+    shared: &Arc<Shared>,
+    core: Box<Core>,
+    mut future: std::pin::Pin<&mut F>,
+) -> F::Output {
+    let main = std::sync::Arc::new(MainWaker {
+        shared: shared.clone(),
+        queued: AtomicBool::new(true),
+    });
+    let running = Running {
+        shared: shared.clone(),
+        core: RefCell::new(core),
+        main: main.clone(),
+    };
+    running.core.borrow_mut().queue.push_back(Entry::Main);
+    // Gives the core back (and clears the thread-local) even if a poll panics.
+    let _guard = RunGuard {
+        shared,
+        running: &running,
+        prev: CURRENT.with(|c| c.replace(&running)),
+    };
+    shared.check_local_owner();
+    let waker = Waker::from(main);
+    loop {
+        let n = {
+            let mut core = running.core.borrow_mut();
+            shared.pull_injector(&mut core);
+            core.queue.len()
+        };
+        if n == 0 {
+            shared.driver.park(None);
+            continue;
+        }
+        for _ in 0..n {
+            let entry = running.core.borrow_mut().queue.pop_front();
+            match entry {
+                None => break,
+                Some(Entry::Task(task)) => task.run(),
+                Some(Entry::Main) => {
+                    if !running.main.queued.swap(false, Ordering::AcqRel) {
+                        continue; // a stale entry from an earlier block_on
+                    }
+                    let mut cx = Context::from_waker(&waker);
+                    if let Poll::Ready(out) = coop::with_budget(|| future.as_mut().poll(&mut cx)) {
+                        return out;
+                    }
+                }
+            }
+        }
+        // Collect ready I/O and timers between turns, like asyncio's select(0).
+        shared.driver.park(Some(Duration::ZERO));
+    }
+}
+
+/// Returns the core to `Shared` when `run` exits.
+struct RunGuard<'a> {
+    shared: &'a Arc<Shared>,
+    running: &'a Running,
+    prev: *const Running,
+}
+
+impl Drop for RunGuard<'_> {
+    fn drop(&mut self) {
+        let prev = self.prev;
+        let _ = CURRENT.try_with(|c| c.set(prev));
+        let core = std::mem::replace(
+            &mut *self.running.core.borrow_mut(),
+            Box::new(Core {
+                queue: VecDeque::new(),
+            }),
+        );
+        *self.shared.core.lock() = Some(core);
+        self.shared.core_cv.notify_all();
+    }
+}
+
+/// The waker of the `block_on` future while this thread runs the scheduler.
+struct MainWaker {
+    shared: Arc<Shared>,
+    /// An `Entry::Main` is queued for this `block_on`.
+    queued: AtomicBool,
+}
+
+impl Wake for MainWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        if !self.queued.swap(true, Ordering::AcqRel) {
+            self.shared.push(Entry::Main);
+        }
+    }
+}
+
+/// The waker of a `block_on` future waiting for another thread to release the core.
+struct Waiter {
+    shared: Arc<Shared>,
+    woken: AtomicBool,
+}
+
+impl Wake for Waiter {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        let _slot = self.shared.core.lock();
+        self.shared.core_cv.notify_all();
+    }
+}
+
+impl Schedule for Arc<Shared> {
+    fn schedule(&self, task: Notified) {
+        self.push(Entry::Task(task));
+    }
+
+    fn yield_now(&self, task: Notified) {
+        self.push(Entry::Task(task));
+    }
+
+    fn release(&self, task: RawTask) -> bool {
+        if task.is_local() {
+            self.live_local_tasks.fetch_sub(1, Ordering::AcqRel);
+        }
+        self.registry.remove(task)
+    }
+}
+
+/// Spawns a `Send` task on the current-thread scheduler.
+pub(crate) fn spawn<F>(shared: &Arc<Shared>, future: F, spawn: Spawn) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    task::bind(shared, &shared.registry, future, spawn)
+}
+
+/// Spawns a `!Send` task on the current-thread runtime running on this thread; gives the
+/// future back if there is none.
+pub(crate) fn spawn_local<F>(future: F, spawn: Spawn) -> Result<Task<F::Output>, F>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let shared = with_running(|r| r.map(|r| r.shared.clone()));
+    let Some(shared) = shared else {
+        return Err(future);
+    };
+    {
+        let mut owner = shared.local_owner.lock();
+        let here = std::thread::current().id();
+        match *owner {
+            None => *owner = Some(here),
+            Some(o) => assert!(
+                o == here,
+                "spawn_local: this runtime's local tasks are bound to thread {o:?}"
+            ),
+        }
+    }
+    shared.live_local_tasks.fetch_add(1, Ordering::AcqRel);
+    // SAFETY: local tasks are polled only by the thread running this runtime's core, and
+    // `check_local_owner` refuses to run the core on another thread while local tasks
+    // live; shutdown on another thread leaks their futures instead of dropping them.
+    Ok(unsafe { task::bind_local(&shared, &shared.registry, future, spawn) })
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CurrentThread")
+            .field("injected", &self.injector_len.load(Ordering::Relaxed))
+            .finish()
+    }
+}

@@ -1,0 +1,68 @@
+//! The schedulers: multi-thread (work-stealing, the default) and current-thread.
+
+pub(crate) mod current_thread;
+mod idle;
+pub(crate) mod multi_thread;
+mod park;
+mod queue;
+
+use std::future::Future;
+
+use crate::driver::Driver;
+use crate::loom::Arc;
+use crate::runtime::blocking::BlockingPool;
+use crate::task::{Registry, Spawn, Task};
+
+/// A handle to either scheduler; what `Handle`, the thread context and tasks hold.
+#[derive(Clone)]
+pub(crate) enum Handle {
+    MultiThread(Arc<multi_thread::Shared>),
+    CurrentThread(Arc<current_thread::Shared>),
+}
+
+impl Handle {
+    /// Spawns a `Send` task.
+    pub(crate) fn spawn<F>(&self, future: F, spawn: Spawn) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self {
+            Handle::MultiThread(shared) => multi_thread::spawn(shared, future, spawn),
+            Handle::CurrentThread(shared) => current_thread::spawn(shared, future, spawn),
+        }
+    }
+
+    /// The live-task registry.
+    pub(crate) fn registry(&self) -> &Registry {
+        match self {
+            Handle::MultiThread(shared) => &shared.registry,
+            Handle::CurrentThread(shared) => &shared.registry,
+        }
+    }
+
+    /// The runtime's driver (reactor and timers).
+    pub(crate) fn driver(&self) -> &Arc<Driver> {
+        match self {
+            Handle::MultiThread(shared) => &shared.driver,
+            Handle::CurrentThread(shared) => &shared.driver,
+        }
+    }
+
+    /// The runtime's blocking pool.
+    pub(crate) fn blocking(&self) -> &BlockingPool {
+        match self {
+            Handle::MultiThread(shared) => &shared.blocking,
+            Handle::CurrentThread(shared) => &shared.blocking,
+        }
+    }
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Handle::MultiThread(_) => f.write_str("MultiThread"),
+            Handle::CurrentThread(_) => f.write_str("CurrentThread"),
+        }
+    }
+}

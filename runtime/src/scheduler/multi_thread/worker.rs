@@ -1,0 +1,407 @@
+//! A worker thread's loop: find work, run it, park.
+
+use std::cell::{Cell, RefCell};
+use std::io;
+use std::ptr::{self, NonNull};
+use std::time::Duration;
+
+use super::{Shared, WATCH_INTERVAL};
+use crate::driver;
+use crate::loom::{Arc, Ordering};
+use crate::runtime::context;
+use crate::scheduler::park::Parked;
+use crate::scheduler::queue::{Local, Steal};
+use crate::scheduler::Handle;
+use crate::task::{Notified, RawTask};
+
+/// Every this many ticks a worker checks the injector first, then does maintenance.
+const GLOBAL_QUEUE_INTERVAL: u32 = 61;
+/// At most this many LIFO-slot tasks in a row, so a ping-pong pair cannot starve the queue.
+const MAX_LIFO_POLLS_IN_A_ROW: u8 = 3;
+
+/// Worker state; lives on the worker's stack and is only used through `&Worker` (the
+/// schedule path reaches it through a thread-local pointer while the loop runs).
+struct Worker {
+    shared: Arc<Shared>,
+    index: usize,
+    local: Local<Notified>,
+    tick: Cell<u32>,
+    lifo_streak: Cell<u8>,
+    searching: Cell<bool>,
+    rng: Cell<u32>,
+    /// This worker is the LIFO watcher (`Shared::watching` is ours).
+    watcher: Cell<bool>,
+    /// Watcher's last observation of every worker's poll counter.
+    observed: RefCell<Vec<u64>>,
+}
+
+std::thread_local! {
+    static CURRENT: Cell<*const Worker> = const { Cell::new(ptr::null()) };
+}
+
+struct CurrentGuard(*const Worker);
+
+impl Drop for CurrentGuard {
+    fn drop(&mut self) {
+        let prev = self.0;
+        let _ = CURRENT.try_with(|c| c.set(prev));
+    }
+}
+
+/// Starts `n` worker threads named `<thread_name>-<i>`.
+pub(crate) fn launch(
+    shared: &Arc<Shared>,
+    locals: Vec<Local<Notified>>,
+) -> io::Result<Vec<std::thread::JoinHandle<()>>> {
+    let mut threads = Vec::with_capacity(locals.len());
+    for (index, local) in locals.into_iter().enumerate() {
+        let shared2 = shared.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("{}-{}", shared.thread_name, index))
+            .spawn(move || run(shared2, index, local));
+        match spawned {
+            Ok(handle) => threads.push(handle),
+            Err(e) => {
+                shared.begin_shutdown();
+                for t in threads {
+                    let _ = t.join();
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(threads)
+}
+
+fn run(shared: Arc<Shared>, index: usize, local: Local<Notified>) {
+    let _driver = driver::enter(shared.driver.clone());
+    let _blocking = shared.blocking.enter();
+    let _context = context::enter(Handle::MultiThread(shared.clone()), true);
+    let n = shared.num_workers();
+    let worker = Worker {
+        shared,
+        index,
+        local,
+        tick: Cell::new(0),
+        lifo_streak: Cell::new(0),
+        searching: Cell::new(false),
+        rng: Cell::new((0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B)) | 1),
+        watcher: Cell::new(false),
+        observed: RefCell::new(vec![0; n]),
+    };
+    let _current = CurrentGuard(CURRENT.with(|c| c.replace(&worker)));
+    worker.run();
+    // Shutdown: drop the references still queued here; the registry cancels the tasks.
+    while let Some(task) = worker.local.pop() {
+        drop(task);
+    }
+    if let Some(task) = worker.take_lifo(index) {
+        drop(task);
+    }
+}
+
+/// Queues `task` on the current worker if this thread is one of `shared`'s workers;
+/// otherwise gives it back.
+pub(super) fn schedule_local(
+    shared: &Arc<Shared>,
+    task: Notified,
+    is_yield: bool,
+) -> Result<(), Notified> {
+    CURRENT.with(|c| {
+        let ptr = c.get();
+        if ptr.is_null() {
+            return Err(task);
+        }
+        // SAFETY: the pointer is set only while the worker's loop runs on this thread and
+        // the `Worker` lives on that loop's stack frame; we only take a shared reference.
+        let worker = unsafe { &*ptr };
+        if !Arc::ptr_eq(&worker.shared, shared) {
+            return Err(task);
+        }
+        worker.schedule(task, is_yield);
+        Ok(())
+    })
+}
+
+impl Worker {
+    fn remote(&self) -> &super::Remote {
+        &self.shared.remotes[self.index]
+    }
+
+    fn run(&self) {
+        while !self.shared.is_shutdown() {
+            let tick = self.tick.get().wrapping_add(1);
+            self.tick.set(tick);
+            if tick % GLOBAL_QUEUE_INTERVAL == 0 {
+                self.maintenance();
+            }
+            match self.next_task(tick).or_else(|| self.steal_work()) {
+                Some(task) => {
+                    self.transition_from_searching();
+                    self.run_task(task);
+                }
+                None => self.park(),
+            }
+        }
+    }
+
+    /// Collects ready I/O and timers without blocking, if nobody else holds the driver.
+    fn maintenance(&self) {
+        if let Some(_holder) = self.shared.driver_lock.try_lock() {
+            self.shared.driver.park(Some(Duration::ZERO));
+        }
+    }
+
+    fn run_task(&self, task: Notified) {
+        let remote = self.remote();
+        // Watchdog counters: plain relaxed stores, only this thread writes them.
+        remote.polls.store(
+            remote.polls.load(Ordering::Relaxed).wrapping_add(1),
+            Ordering::Relaxed,
+        );
+        remote.current.store(task.id().as_u64(), Ordering::Relaxed);
+        task.run();
+        remote.current.store(0, Ordering::Relaxed);
+    }
+
+    fn schedule(&self, task: Notified, is_yield: bool) {
+        let notify = if is_yield {
+            // Behind everything already ready, and stealable.
+            self.local.push(task);
+            true
+        } else {
+            let new = task.into_raw().header_ptr().as_ptr();
+            let prev = self.remote().lifo.swap(new, Ordering::SeqCst);
+            match NonNull::new(prev) {
+                Some(prev) => {
+                    self.local.push(Notified::from_raw(RawTask::from_raw(prev)));
+                    true
+                }
+                // Only the LIFO slot got work: make sure someone watches it in case this
+                // poll turns out long (a parked worker becomes the watcher).
+                None => !self.shared.watching.load(Ordering::SeqCst),
+            }
+        };
+        // Local work never needs a wake-up for correctness (this worker will run it), only
+        // for parallelism, so a racy hint is enough here.
+        if notify && self.shared.idle.has_sleepers_hint() {
+            self.shared.notify_parked();
+        }
+    }
+
+    fn take_lifo(&self, index: usize) -> Option<Notified> {
+        let remote = &self.shared.remotes[index];
+        if remote.lifo.load(Ordering::Relaxed).is_null() {
+            return None;
+        }
+        let ptr = remote.lifo.swap(ptr::null_mut(), Ordering::AcqRel);
+        NonNull::new(ptr).map(|p| Notified::from_raw(RawTask::from_raw(p)))
+    }
+
+    fn next_task(&self, tick: u32) -> Option<Notified> {
+        if tick % GLOBAL_QUEUE_INTERVAL == 0 {
+            if let Some(task) = self.pop_injector() {
+                return Some(task);
+            }
+        }
+        if self.lifo_streak.get() < MAX_LIFO_POLLS_IN_A_ROW {
+            if let Some(task) = self.take_lifo(self.index) {
+                self.lifo_streak.set(self.lifo_streak.get() + 1);
+                return Some(task);
+            }
+        }
+        self.lifo_streak.set(0);
+        self.local
+            .pop()
+            .or_else(|| self.take_lifo(self.index))
+            .or_else(|| self.pop_injector())
+    }
+
+    fn pop_injector(&self) -> Option<Notified> {
+        loop {
+            match self.shared.injector.steal_batch_and_pop(&self.local) {
+                Steal::Success(task) => return Some(task),
+                Steal::Empty => return None,
+                Steal::Retry => crate::loom::spin_loop(),
+            }
+        }
+    }
+
+    fn rand(&self) -> u32 {
+        // xorshift32
+        let mut x = self.rng.get();
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.rng.set(x);
+        x
+    }
+
+    /// Steals from other workers and the injector, as one of at most half the workers.
+    fn steal_work(&self) -> Option<Notified> {
+        if !self.searching.get() {
+            if !self.shared.idle.transition_worker_to_searching() {
+                return None;
+            }
+            self.searching.set(true);
+        }
+        let n = self.shared.remotes.len();
+        for _ in 0..4 {
+            let start = self.rand() as usize % n;
+            let mut retry = false;
+            for i in 0..n {
+                let victim = (start + i) % n;
+                if victim == self.index {
+                    continue;
+                }
+                match self.shared.remotes[victim]
+                    .stealer
+                    .steal_batch_and_pop(&self.local)
+                {
+                    Steal::Success(task) => return Some(task),
+                    Steal::Retry => retry = true,
+                    Steal::Empty => {}
+                }
+            }
+            if let Some(task) = self.pop_injector() {
+                return Some(task);
+            }
+            if !retry {
+                break;
+            }
+        }
+        None
+    }
+
+    fn transition_from_searching(&self) {
+        if self.searching.replace(false) && self.shared.idle.transition_worker_from_searching() {
+            // We were the last searcher and found work: there may be more.
+            self.shared.notify_parked();
+        }
+    }
+
+    fn has_local_work(&self) -> bool {
+        !self.local.is_empty() || !self.remote().lifo.load(Ordering::Acquire).is_null()
+    }
+
+    fn park(&self) {
+        if self.has_local_work() {
+            return;
+        }
+        let was_searching = self.searching.replace(false);
+        if self
+            .shared
+            .idle
+            .transition_worker_to_parked(self.index, was_searching)
+        {
+            // Last searcher out: work that arrived while we searched is ours to announce.
+            self.shared.notify_if_work_pending();
+        }
+        loop {
+            let timeout = if self.watch() {
+                Some(WATCH_INTERVAL)
+            } else {
+                None
+            };
+            let parked =
+                self.remote()
+                    .parker
+                    .park(&self.shared.driver, &self.shared.driver_lock, timeout);
+            if self.shared.is_shutdown() {
+                self.stop_watching();
+                return;
+            }
+            if self.watcher.get() {
+                self.rescue_stranded();
+            }
+            if self.transition_from_parked() {
+                self.stop_watching();
+                if parked == Parked::Driver && self.has_local_work() {
+                    // We leave the driver to run tasks: wake a parked worker so it takes the
+                    // reactor over while we are busy (tokio #4730).
+                    self.shared.notify_parked();
+                }
+                return;
+            }
+        }
+    }
+
+    /// Decides whether this parking worker watches for stuck LIFO slots (while any other
+    /// worker is inside a poll). Returns true if it watches.
+    fn watch(&self) -> bool {
+        let someone_polling = |shared: &Shared| {
+            shared
+                .remotes
+                .iter()
+                .enumerate()
+                .any(|(i, r)| i != self.index && r.current.load(Ordering::SeqCst) != 0)
+        };
+        if self.watcher.get() {
+            if someone_polling(&self.shared) {
+                return true;
+            }
+            self.stop_watching();
+            // A LIFO push may have skipped its wake-up because we were watching: look once
+            // more after giving the role up.
+            if !someone_polling(&self.shared) {
+                return false;
+            }
+        } else if !someone_polling(&self.shared) {
+            return false;
+        }
+        if self.shared.watching.swap(true, Ordering::SeqCst) {
+            return false; // someone else watches
+        }
+        self.watcher.set(true);
+        let mut observed = self.observed.borrow_mut();
+        for (o, r) in observed.iter_mut().zip(self.shared.remotes.iter()) {
+            *o = r.polls.load(Ordering::Relaxed);
+        }
+        true
+    }
+
+    fn stop_watching(&self) {
+        if self.watcher.replace(false) {
+            self.shared.watching.store(false, Ordering::SeqCst);
+        }
+    }
+
+    /// Takes work from workers that stayed inside the same poll for a whole watch interval:
+    /// their LIFO slot and half their queue go to our local queue.
+    fn rescue_stranded(&self) {
+        let mut observed = self.observed.borrow_mut();
+        for (i, r) in self.shared.remotes.iter().enumerate() {
+            let polls = r.polls.load(Ordering::Relaxed);
+            let stuck =
+                i != self.index && polls == observed[i] && r.current.load(Ordering::Relaxed) != 0;
+            observed[i] = polls;
+            if !stuck {
+                continue;
+            }
+            if let Some(task) = self.take_lifo(i) {
+                self.local.push(task);
+            }
+            if let Steal::Success(task) = r.stealer.steal_batch_and_pop(&self.local) {
+                self.local.push(task);
+            }
+        }
+    }
+
+    /// After a wake-up: true if the worker should run (it has work or was notified),
+    /// false to park again (spurious wake-up or a watch tick with nothing to do).
+    fn transition_from_parked(&self) -> bool {
+        if self.has_local_work() {
+            // Woken by the driver (or a rescue): run as a non-searcher unless a notifier
+            // already counted us as searching.
+            self.searching
+                .set(!self.shared.idle.unpark_worker_by_id(self.index));
+            return true;
+        }
+        if self.shared.idle.is_parked(self.index) {
+            return false;
+        }
+        // A notifier unlisted us and counted us as searching.
+        self.searching.set(true);
+        true
+    }
+}

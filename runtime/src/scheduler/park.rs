@@ -1,0 +1,132 @@
+//! A worker's parker: sleep on its own condvar, or inside the driver when it holds the
+//! reactor. An `unpark` that arrives before `park` is never lost.
+
+use std::time::Duration;
+
+use crate::driver::Driver;
+use crate::loom::{AtomicUsize, Condvar, Mutex, Ordering};
+
+const EMPTY: usize = 0;
+const PARKED_CONDVAR: usize = 1;
+const PARKED_DRIVER: usize = 2;
+const NOTIFIED: usize = 3;
+
+/// One per worker; shared so other threads can unpark it.
+pub(crate) struct Parker {
+    state: AtomicUsize,
+    lock: Mutex<()>,
+    condvar: Condvar,
+}
+
+/// What a park ended with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Parked {
+    /// Slept on the condvar (or not at all).
+    Condvar,
+    /// Slept in the driver (this thread was the reactor holder).
+    Driver,
+}
+
+impl Parker {
+    pub(crate) fn new() -> Parker {
+        Parker {
+            state: AtomicUsize::new(EMPTY),
+            lock: Mutex::new(()),
+            condvar: Condvar::new(),
+        }
+    }
+
+    /// Sleeps until unparked or `timeout`. Becomes the reactor holder if `driver_lock` is
+    /// free: then it blocks in `driver.park` (which also wakes ready I/O and timers).
+    pub(crate) fn park(
+        &self,
+        driver: &Driver,
+        driver_lock: &Mutex<()>,
+        timeout: Option<Duration>,
+    ) -> Parked {
+        if self
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            return Parked::Condvar;
+        }
+        if let Some(_holder) = driver_lock.try_lock() {
+            match self.state.compare_exchange(
+                EMPTY,
+                PARKED_DRIVER,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            ) {
+                Ok(_) => {}
+                Err(NOTIFIED) => {
+                    self.state.swap(EMPTY, Ordering::SeqCst);
+                    return Parked::Condvar;
+                }
+                Err(actual) => unreachable!("parker in state {actual}"),
+            }
+            driver.park(timeout);
+            // Consume a notification that arrived while we slept (it also unparked the
+            // driver, so it is not lost).
+            self.state.swap(EMPTY, Ordering::SeqCst);
+            return Parked::Driver;
+        }
+        self.park_condvar(timeout);
+        Parked::Condvar
+    }
+
+    fn park_condvar(&self, timeout: Option<Duration>) {
+        let mut guard = self.lock.lock();
+        match self
+            .state
+            .compare_exchange(EMPTY, PARKED_CONDVAR, Ordering::SeqCst, Ordering::SeqCst)
+        {
+            Ok(_) => {}
+            Err(NOTIFIED) => {
+                self.state.swap(EMPTY, Ordering::SeqCst);
+                return;
+            }
+            Err(actual) => unreachable!("parker in state {actual}"),
+        }
+        match timeout {
+            None => loop {
+                self.condvar.wait(&mut guard);
+                if self
+                    .state
+                    .compare_exchange(NOTIFIED, EMPTY, Ordering::SeqCst, Ordering::SeqCst)
+                    .is_ok()
+                {
+                    return;
+                }
+                // Spurious wake-up: keep waiting.
+            },
+            Some(timeout) => {
+                self.condvar.wait_for(&mut guard, timeout);
+                // Notified or timed out: either way we are awake now.
+                self.state.swap(EMPTY, Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// Wakes the worker (now, or at its next `park`).
+    pub(crate) fn unpark(&self, driver: &Driver) {
+        match self.state.swap(NOTIFIED, Ordering::SeqCst) {
+            EMPTY | NOTIFIED => {}
+            PARKED_CONDVAR => {
+                // Taking the lock orders us after the parker's check-then-wait.
+                drop(self.lock.lock());
+                self.condvar.notify_one();
+            }
+            PARKED_DRIVER => driver.unpark(),
+            actual => unreachable!("parker in state {actual}"),
+        }
+    }
+}
+
+impl std::fmt::Debug for Parker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Parker")
+            .field("state", &self.state.load(Ordering::Relaxed))
+            .finish()
+    }
+}

@@ -1,0 +1,422 @@
+//! Spawning, awaiting, cancelling and panicking tasks, on both flavors.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use common::{flavors, multi_thread, with_timeout};
+use corio_runtime::task::{Builder, TaskState};
+use corio_runtime::{spawn, yield_now, TaskError};
+use futures::channel::oneshot;
+
+/// Sets a flag when dropped.
+struct DropFlag(Arc<AtomicBool>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn spawn_100_000_tasks() {
+    with_timeout(60, || {
+        for (flavor, rt) in flavors() {
+            let sum = rt.block_on(async {
+                let tasks: Vec<_> = (0..100_000u64).map(|i| spawn(async move { i })).collect();
+                let mut sum = 0;
+                for t in tasks {
+                    sum += t.await.unwrap();
+                }
+                sum
+            });
+            assert_eq!(sum, 99_999 * 100_000 / 2, "{flavor}");
+        }
+    });
+}
+
+#[test]
+fn spawn_from_outside_then_await() {
+    with_timeout(30, || {
+        for (flavor, rt) in flavors() {
+            let tasks: Vec<_> = (0..1000u64)
+                .map(|i| rt.spawn(async move { i * 2 }))
+                .collect();
+            let sum = rt.block_on(async {
+                let mut sum = 0;
+                for t in tasks {
+                    sum += t.await.unwrap();
+                }
+                sum
+            });
+            assert_eq!(sum, 999 * 1000, "{flavor}");
+        }
+    });
+}
+
+fn chain(depth: usize, done: oneshot::Sender<usize>) {
+    if depth == 0 {
+        let _ = done.send(0);
+        return;
+    }
+    drop(spawn(async move { chain(depth - 1, done) }));
+}
+
+#[test]
+fn chained_spawn_depth_10_000() {
+    with_timeout(60, || {
+        for (flavor, rt) in flavors() {
+            let out = rt.block_on(async {
+                let (tx, rx) = oneshot::channel();
+                chain(10_000, tx);
+                rx.await.unwrap()
+            });
+            assert_eq!(out, 0, "{flavor}");
+        }
+    });
+}
+
+#[test]
+fn cancel_before_first_poll() {
+    with_timeout(30, || {
+        for (flavor, rt) in flavors() {
+            rt.block_on(async {
+                let polled = Arc::new(AtomicBool::new(false));
+                let dropped = Arc::new(AtomicBool::new(false));
+                let (p, d) = (polled.clone(), DropFlag(dropped.clone()));
+                let task = spawn(async move {
+                    let _d = d;
+                    p.store(true, Ordering::SeqCst);
+                });
+                // On current-thread nothing ran yet; on multi-thread it may have started.
+                let cancelled = task.cancel();
+                let res = task.await;
+                assert!(dropped.load(Ordering::SeqCst), "{flavor}: future dropped");
+                if cancelled {
+                    match res {
+                        Err(e) => assert!(e.is_cancelled(), "{flavor}"),
+                        Ok(()) => assert!(polled.load(Ordering::SeqCst), "{flavor}"),
+                    }
+                }
+                if flavor == "current_thread" {
+                    assert!(cancelled);
+                    assert!(!polled.load(Ordering::SeqCst), "never polled");
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn cancel_while_pending_drops_the_future_before_the_awaiter_sees_cancelled() {
+    with_timeout(30, || {
+        for (flavor, rt) in flavors() {
+            rt.block_on(async {
+                let dropped = Arc::new(AtomicBool::new(false));
+                let (started_tx, started_rx) = oneshot::channel::<()>();
+                let d = DropFlag(dropped.clone());
+                let task = spawn(async move {
+                    let _d = d;
+                    started_tx.send(()).unwrap();
+                    std::future::pending::<()>().await;
+                });
+                started_rx.await.unwrap();
+                assert!(!task.is_finished());
+                assert!(task.cancel(), "{flavor}");
+                let err = task.await.unwrap_err();
+                assert!(err.is_cancelled(), "{flavor}");
+                assert!(
+                    dropped.load(Ordering::SeqCst),
+                    "{flavor}: destructor ran first"
+                );
+            });
+        }
+    });
+}
+
+#[test]
+fn cancel_after_completion_returns_false_and_keeps_the_output() {
+    with_timeout(30, || {
+        for (flavor, rt) in flavors() {
+            rt.block_on(async {
+                let task = spawn(async { 5 });
+                while !task.is_finished() {
+                    yield_now().await;
+                }
+                assert!(!task.cancel(), "{flavor}");
+                assert_eq!(task.await.unwrap(), 5, "{flavor}");
+            });
+        }
+    });
+}
+
+#[test]
+fn cancel_during_a_poll_waits_for_the_poll_to_return() {
+    with_timeout(30, || {
+        let rt = multi_thread(2);
+        let (in_poll_tx, in_poll_rx) = mpsc::channel();
+        let release = Arc::new(AtomicBool::new(false));
+        let finished_poll = Arc::new(AtomicBool::new(false));
+        let dropped = Arc::new(AtomicBool::new(false));
+        let (r, f, d) = (
+            release.clone(),
+            finished_poll.clone(),
+            DropFlag(dropped.clone()),
+        );
+        let task = rt.spawn(async move {
+            let _d = d;
+            in_poll_tx.send(()).unwrap();
+            while !r.load(Ordering::SeqCst) {
+                std::thread::yield_now();
+            }
+            f.store(true, Ordering::SeqCst);
+            yield_now().await;
+            unreachable!("cancelled at the suspension point");
+        });
+        in_poll_rx.recv().unwrap();
+        assert!(task.cancel());
+        // Still inside the poll: the future must not have been dropped under it.
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(!dropped.load(Ordering::SeqCst));
+        release.store(true, Ordering::SeqCst);
+        let err = rt.block_on(task).unwrap_err();
+        assert!(err.is_cancelled());
+        assert!(finished_poll.load(Ordering::SeqCst));
+        assert!(dropped.load(Ordering::SeqCst));
+    });
+}
+
+#[test]
+fn panic_is_caught_with_its_payload_and_the_worker_survives() {
+    with_timeout(30, || {
+        let rts = vec![
+            ("one worker", multi_thread(1)),
+            ("current_thread", common::current_thread()),
+        ];
+        for (flavor, rt) in rts {
+            rt.block_on(async {
+                for i in 0..10 {
+                    let task = spawn(async move {
+                        if i >= 0 {
+                            panic!("boom {i}");
+                        }
+                    });
+                    let err = task.await.unwrap_err();
+                    assert!(err.is_panic(), "{flavor}");
+                    assert!(err.to_string().contains("boom"), "{flavor}: {err}");
+                    let payload = err.into_panic();
+                    assert_eq!(
+                        payload.downcast_ref::<String>().unwrap(),
+                        &format!("boom {i}")
+                    );
+                }
+                // The (only) worker still runs tasks.
+                assert_eq!(spawn(async { 3 }).await.unwrap(), 3, "{flavor}");
+            });
+        }
+    });
+}
+
+#[test]
+fn panic_in_destructor_during_cancel_is_caught() {
+    struct PanicOnDrop;
+    impl Drop for PanicOnDrop {
+        fn drop(&mut self) {
+            panic!("drop panicked");
+        }
+    }
+    with_timeout(30, || {
+        for (flavor, rt) in flavors() {
+            rt.block_on(async {
+                let (started_tx, started_rx) = oneshot::channel::<()>();
+                let task = spawn(async move {
+                    let _p = PanicOnDrop;
+                    started_tx.send(()).unwrap();
+                    std::future::pending::<()>().await;
+                });
+                started_rx.await.unwrap();
+                assert!(task.cancel());
+                let err = task.await.unwrap_err();
+                assert!(err.is_panic(), "{flavor}: {err:?}");
+                assert_eq!(
+                    *err.into_panic().downcast::<&str>().unwrap(),
+                    "drop panicked"
+                );
+                assert_eq!(spawn(async { 1 }).await.unwrap(), 1, "{flavor}");
+            });
+        }
+    });
+}
+
+#[test]
+fn dropping_a_task_detaches_it() {
+    with_timeout(30, || {
+        for (flavor, rt) in flavors() {
+            let (tx, rx) = oneshot::channel();
+            rt.block_on(async move {
+                drop(spawn(async move {
+                    yield_now().await;
+                    tx.send(9).unwrap();
+                }));
+                assert_eq!(rx.await.unwrap(), 9, "{flavor}");
+            });
+        }
+    });
+}
+
+#[test]
+fn names_and_default_display() {
+    with_timeout(30, || {
+        for (flavor, rt) in flavors() {
+            rt.block_on(async {
+                let named = Builder::new()
+                    .name("worker-1")
+                    .spawn(async { corio_runtime::current_task().unwrap().to_string() });
+                assert_eq!(named.name(), Some("worker-1"));
+                assert_eq!(named.to_string(), "worker-1");
+                assert_eq!(named.await.unwrap(), "worker-1", "{flavor}");
+
+                let unnamed = spawn(async { corio_runtime::current_task().unwrap().to_string() });
+                let id = unnamed.id();
+                assert_eq!(unnamed.name(), None);
+                assert_eq!(unnamed.to_string(), format!("Task-{id}"));
+                assert_eq!(unnamed.await.unwrap(), format!("Task-{id}"), "{flavor}");
+            });
+        }
+    });
+}
+
+#[test]
+fn task_ids_are_unique_and_increasing_per_thread() {
+    with_timeout(30, || {
+        let rt = common::current_thread();
+        rt.block_on(async {
+            let a = spawn(async {});
+            let b = spawn(async {});
+            assert!(b.id() > a.id());
+            assert_ne!(a.id(), b.id());
+            assert!(a.id().as_u64() >= 1);
+            assert_eq!(format!("{:?}", a.id()), format!("TaskId({})", a.id()));
+        });
+    });
+}
+
+#[test]
+fn current_task_and_all_tasks() {
+    with_timeout(30, || {
+        assert!(corio_runtime::current_task().is_none());
+        assert!(corio_runtime::all_tasks().is_empty());
+        for (flavor, rt) in flavors() {
+            rt.block_on(async {
+                // block_on's own future is not a task.
+                assert!(corio_runtime::current_task().is_none(), "{flavor}");
+                let (started_tx, started_rx) = oneshot::channel::<()>();
+                let sleeper = Builder::new().name("sleeper").spawn(async move {
+                    started_tx.send(()).unwrap();
+                    std::future::pending::<()>().await;
+                });
+                started_rx.await.unwrap();
+                let me = spawn(async { corio_runtime::current_task().unwrap() })
+                    .await
+                    .unwrap();
+                assert_eq!(me.state(), TaskState::Running);
+                assert!(
+                    me.location().file().ends_with("tasks.rs"),
+                    "{}",
+                    me.location()
+                );
+
+                let all = corio_runtime::all_tasks();
+                let info = all
+                    .iter()
+                    .find(|t| t.id() == sleeper.id())
+                    .expect("sleeper listed");
+                assert_eq!(info.name(), Some("sleeper"));
+                assert_eq!(info.state(), TaskState::Idle, "{flavor}");
+                assert!(
+                    !all.iter().any(|t| t.id() == me.id()),
+                    "finished tasks are not listed"
+                );
+                sleeper.cancel();
+                let _ = sleeper.await;
+                assert!(corio_runtime::all_tasks().is_empty(), "{flavor}");
+            });
+        }
+    });
+}
+
+#[test]
+fn many_wakes_from_many_threads() {
+    // Stress the wake/park protocol: tasks woken from plain threads must all run.
+    with_timeout(60, || {
+        for (flavor, rt) in flavors() {
+            for _round in 0..20 {
+                let mut senders = Vec::new();
+                let mut tasks = Vec::new();
+                for i in 0..200u32 {
+                    let (tx, rx) = oneshot::channel::<u32>();
+                    senders.push((i, tx));
+                    tasks.push(rt.spawn(async move { rx.await.unwrap() }));
+                }
+                let mut batches: Vec<Vec<(u32, oneshot::Sender<u32>)>> = Vec::new();
+                while !senders.is_empty() {
+                    let rest = senders.split_off(senders.len().min(50));
+                    batches.push(std::mem::replace(&mut senders, rest));
+                }
+                let threads: Vec<_> = batches
+                    .into_iter()
+                    .map(|batch| {
+                        std::thread::spawn(move || {
+                            for (i, tx) in batch {
+                                tx.send(i).unwrap();
+                            }
+                        })
+                    })
+                    .collect();
+                let sum = rt.block_on(async {
+                    let mut sum = 0;
+                    for t in tasks {
+                        sum += t.await.unwrap();
+                    }
+                    sum
+                });
+                for t in threads {
+                    t.join().unwrap();
+                }
+                assert_eq!(sum, 199 * 200 / 2, "{flavor}");
+            }
+        }
+    });
+}
+
+#[test]
+fn awaiting_task_cancelled_while_it_awaits_another() {
+    with_timeout(30, || {
+        for (flavor, rt) in flavors() {
+            rt.block_on(async {
+                let victim_dropped = Arc::new(AtomicBool::new(false));
+                let d = DropFlag(victim_dropped.clone());
+                let victim = spawn(async move {
+                    let _d = d;
+                    std::future::pending::<u8>().await
+                });
+                let victim_id = victim.id();
+                let watcher = spawn(victim);
+                yield_now().await;
+                assert!(watcher.cancel());
+                assert!(
+                    matches!(watcher.await, Err(TaskError::Cancelled)),
+                    "{flavor}"
+                );
+                // Dropping the watcher's future dropped its Task<u8>: the victim is
+                // detached, not cancelled.
+                assert!(!victim_dropped.load(Ordering::SeqCst), "{flavor}");
+                assert!(corio_runtime::all_tasks()
+                    .iter()
+                    .any(|t| t.id() == victim_id));
+            });
+        }
+    });
+}

@@ -1,0 +1,262 @@
+//! [`Queue`], [`LifoQueue`] and [`PriorityQueue`] [asyncio.Queue, LifoQueue,
+//! PriorityQueue], and their futures.
+//!
+//! All three share one implementation and API; they differ only in which item `get`
+//! returns: the oldest, the newest, or the smallest. Each is a cheap `Clone` handle to
+//! the same queue.
+
+mod core;
+mod store;
+
+pub use self::core::{Get, Join, Put};
+
+use self::core::Core;
+use self::store::Store;
+use crate::error::{GetError, PutError, TaskDoneError};
+use crate::loom::Arc;
+use std::fmt;
+
+macro_rules! queue_type {
+    (
+        $(#[$meta:meta])*
+        $name:ident, $store:ident, ($($bound:tt)*), $order:literal
+    ) => {
+        $(#[$meta])*
+        pub struct $name<T> {
+            core: Arc<Core<T>>,
+        }
+
+        impl<T> Clone for $name<T> {
+            fn clone(&self) -> Self {
+                Self { core: self.core.clone() }
+            }
+        }
+
+        impl<T> fmt::Debug for $name<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_tuple(stringify!($name)).field(&*self.core).finish()
+            }
+        }
+
+        impl<T: $($bound)*> $name<T> {
+            #[doc = concat!("A queue holding at most `maxsize` items (0 = unbounded), ", $order, ".")]
+            ///
+            /// ```
+            #[doc = concat!("let q = corio_sync::", stringify!($name), "::<u32>::new(10);")]
+            /// assert_eq!(q.maxsize(), 10);
+            /// assert!(q.empty());
+            /// ```
+            pub fn new(maxsize: usize) -> Self {
+                Self { core: Arc::new(Core::new(maxsize, Store::$store())) }
+            }
+        }
+
+        impl<T> $name<T> {
+            /// Puts `v`, waiting while the queue is full. Fails with
+            /// [`QueueShutDown(v)`](crate::QueueShutDown) after
+            /// [`shutdown`](Self::shutdown), giving `v` back.
+            ///
+            /// ```
+            /// # futures::executor::block_on(async {
+            #[doc = concat!("let q = corio_sync::", stringify!($name), "::new(1);")]
+            /// q.put(1).await.unwrap();
+            /// assert!(q.full());
+            /// # });
+            /// ```
+            pub fn put(&self, v: T) -> Put<'_, T> {
+                Put::new(&self.core, v)
+            }
+
+            /// Removes and returns an item, waiting while the queue is empty. After
+            /// [`shutdown`](Self::shutdown) it drains what is left, then fails with
+            /// [`QueueShutDown`](crate::QueueShutDown).
+            ///
+            /// ```
+            /// # futures::executor::block_on(async {
+            #[doc = concat!("let q = corio_sync::", stringify!($name), "::new(0);")]
+            /// q.put(7).await.unwrap();
+            /// assert_eq!(q.get().await, Ok(7));
+            /// # });
+            /// ```
+            pub fn get(&self) -> Get<'_, T> {
+                Get::new(&self.core)
+            }
+
+            /// Puts `v` without waiting; gives it back in the error if the queue is full
+            /// or shut down.
+            ///
+            /// ```
+            /// use corio_sync::PutError;
+            #[doc = concat!("let q = corio_sync::", stringify!($name), "::new(1);")]
+            /// assert_eq!(q.put_nowait(1), Ok(()));
+            /// assert_eq!(q.put_nowait(2), Err(PutError::Full(2)));
+            /// ```
+            pub fn put_nowait(&self, v: T) -> Result<(), PutError<T>> {
+                self.core.put_nowait(v)
+            }
+
+            /// Removes and returns an item without waiting.
+            ///
+            /// ```
+            /// use corio_sync::GetError;
+            #[doc = concat!("let q = corio_sync::", stringify!($name), "::new(0);")]
+            /// assert_eq!(q.get_nowait(), Err(GetError::Empty));
+            /// q.put_nowait(1).unwrap();
+            /// assert_eq!(q.get_nowait(), Ok(1));
+            /// ```
+            pub fn get_nowait(&self) -> Result<T, GetError> {
+                self.core.get_nowait()
+            }
+
+            /// Marks one item as processed; when every item put was marked,
+            /// [`join`](Self::join) returns. Calling it more often than items were put is
+            /// [`TaskDoneError`].
+            ///
+            /// ```
+            #[doc = concat!("let q = corio_sync::", stringify!($name), "::new(0);")]
+            /// q.put_nowait(1).unwrap();
+            /// q.get_nowait().unwrap();
+            /// assert!(q.task_done().is_ok());
+            /// assert!(q.task_done().is_err());
+            /// ```
+            pub fn task_done(&self) -> Result<(), TaskDoneError> {
+                self.core.task_done()
+            }
+
+            /// Waits until every item put was marked done with
+            /// [`task_done`](Self::task_done) — not merely until the queue is empty.
+            ///
+            /// ```
+            /// # futures::executor::block_on(async {
+            #[doc = concat!("let q = corio_sync::", stringify!($name), "::new(0);")]
+            /// q.put_nowait(1).unwrap();
+            /// q.get_nowait().unwrap();
+            /// q.task_done().unwrap();
+            /// q.join().await;
+            /// # });
+            /// ```
+            pub fn join(&self) -> Join<'_, T> {
+                Join::new(&self.core)
+            }
+
+            /// Shuts the queue down: later puts fail; gets drain what is left, then fail;
+            /// every waiting getter and putter is woken. With `immediate`, the queued
+            /// items are dropped and counted done (so [`join`](Self::join) can return).
+            ///
+            /// ```
+            /// use corio_sync::GetError;
+            #[doc = concat!("let q = corio_sync::", stringify!($name), "::new(0);")]
+            /// q.put_nowait(1).unwrap();
+            /// q.shutdown(false);
+            /// assert!(q.put_nowait(2).is_err());
+            /// assert_eq!(q.get_nowait(), Ok(1));
+            /// assert_eq!(q.get_nowait(), Err(GetError::ShutDown));
+            /// ```
+            pub fn shutdown(&self, immediate: bool) {
+                self.core.shutdown(immediate)
+            }
+
+            /// Number of items in the queue.
+            ///
+            /// ```
+            #[doc = concat!("let q = corio_sync::", stringify!($name), "::new(0);")]
+            /// q.put_nowait(1).unwrap();
+            /// assert_eq!(q.qsize(), 1);
+            /// ```
+            pub fn qsize(&self) -> usize {
+                self.core.qsize()
+            }
+
+            /// True if the queue holds no items.
+            ///
+            /// ```
+            #[doc = concat!("assert!(corio_sync::", stringify!($name), "::<u8>::new(0).empty());")]
+            /// ```
+            pub fn empty(&self) -> bool {
+                self.qsize() == 0
+            }
+
+            /// True if the queue holds `maxsize` items (never for an unbounded queue).
+            ///
+            /// ```
+            #[doc = concat!("let q = corio_sync::", stringify!($name), "::new(1);")]
+            /// q.put_nowait(1).unwrap();
+            /// assert!(q.full());
+            /// ```
+            pub fn full(&self) -> bool {
+                self.core.is_full()
+            }
+
+            /// The capacity given to `new` (0 = unbounded).
+            ///
+            /// ```
+            #[doc = concat!("assert_eq!(corio_sync::", stringify!($name), "::<u8>::new(3).maxsize(), 3);")]
+            /// ```
+            pub fn maxsize(&self) -> usize {
+                self.core.maxsize()
+            }
+        }
+    };
+}
+
+queue_type! {
+    /// A FIFO queue for producer/consumer tasks [asyncio.Queue].
+    ///
+    /// FIFO-fair for both getters and putters, cancel-safe (see [`Get`] and [`Put`]),
+    /// with asyncio's `task_done`/`join` accounting and `shutdown`.
+    ///
+    /// A getter that is dropped after being handed an item puts it back at the front;
+    /// if in the meantime putters refilled the queue, it may briefly hold one item
+    /// more than `maxsize` (the item is never lost).
+    ///
+    /// ```
+    /// use corio_sync::Queue;
+    /// futures::executor::block_on(async {
+    ///     let q = Queue::new(2);
+    ///     let producer = q.clone();
+    ///     for i in 0..2 {
+    ///         producer.put(i).await.unwrap();
+    ///     }
+    ///     producer.shutdown(false);
+    ///     let mut got = vec![];
+    ///     while let Ok(x) = q.get().await {
+    ///         got.push(x);
+    ///         q.task_done().unwrap();
+    ///     }
+    ///     q.join().await;
+    ///     assert_eq!(got, [0, 1]);
+    /// });
+    /// ```
+    Queue, fifo, (Sized), "first in, first out"
+}
+
+queue_type! {
+    /// A last-in, first-out queue [asyncio.LifoQueue]: `get` returns the newest item.
+    /// Otherwise exactly like [`Queue`].
+    ///
+    /// ```
+    /// use corio_sync::LifoQueue;
+    /// let q = LifoQueue::new(0);
+    /// for i in 1..=3 {
+    ///     q.put_nowait(i).unwrap();
+    /// }
+    /// assert_eq!(q.get_nowait(), Ok(3));
+    /// ```
+    LifoQueue, lifo, (Sized), "last in, first out"
+}
+
+queue_type! {
+    /// A priority queue [asyncio.PriorityQueue]: `get` returns the smallest item
+    /// (use `(priority, value)` tuples, or `std::cmp::Reverse` for largest first).
+    /// Otherwise exactly like [`Queue`].
+    ///
+    /// ```
+    /// use corio_sync::PriorityQueue;
+    /// let q = PriorityQueue::new(0);
+    /// for p in [3, 1, 2] {
+    ///     q.put_nowait((p, "job")).unwrap();
+    /// }
+    /// assert_eq!(q.get_nowait(), Ok((1, "job")));
+    /// ```
+    PriorityQueue, priority, (Ord), "smallest first"
+}

@@ -1,0 +1,87 @@
+//! Helpers to drive futures step by step, deterministically, and to bound test time.
+#![allow(dead_code, unreachable_pub)]
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+/// Counts how often it was woken.
+#[derive(Default)]
+pub struct WakeCount(AtomicUsize);
+
+impl Wake for WakeCount {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl WakeCount {
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// A waker that counts its wakes.
+pub fn counting_waker() -> (Waker, Arc<WakeCount>) {
+    let c = Arc::new(WakeCount::default());
+    (Waker::from(c.clone()), c)
+}
+
+/// Polls once with a no-op waker.
+pub fn poll<F: Future + ?Sized>(f: &mut Pin<Box<F>>) -> Poll<F::Output> {
+    poll_with(f, &futures::task::noop_waker())
+}
+
+/// Polls once with `waker`.
+pub fn poll_with<F: Future + ?Sized>(f: &mut Pin<Box<F>>, waker: &Waker) -> Poll<F::Output> {
+    f.as_mut().poll(&mut Context::from_waker(waker))
+}
+
+/// Polls once and expects `Ready`.
+#[track_caller]
+pub fn ready<F: Future + ?Sized>(f: &mut Pin<Box<F>>) -> F::Output {
+    match poll(f) {
+        Poll::Ready(v) => v,
+        Poll::Pending => panic!("expected Ready, got Pending"),
+    }
+}
+
+/// Polls once and expects `Pending`.
+#[track_caller]
+pub fn pending<F: Future + ?Sized>(f: &mut Pin<Box<F>>) {
+    assert!(poll(f).is_pending(), "expected Pending, got Ready");
+}
+
+/// Runs `f` on its own thread and fails the test if it does not finish in `secs`.
+pub fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(Duration::from_secs(secs)) {
+        Ok(v) => v,
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("test did not finish within {secs} s"),
+        Err(mpsc::RecvTimeoutError::Disconnected) => panic!("test thread panicked"),
+    }
+}
+
+/// Yields to the executor once (returns `Pending` after waking itself).
+pub async fn yield_now() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await
+}

@@ -1,0 +1,478 @@
+//! Queue / LifoQueue / PriorityQueue: order, waiting, hand-off, cancel-safety,
+//! task_done/join, shutdown (both modes), stress.
+mod common;
+
+use common::*;
+use corio_sync::{
+    GetError, LifoQueue, PriorityQueue, PutError, Queue, QueueShutDown, TaskDoneError,
+};
+use futures::executor::block_on;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// Counts its own drops.
+struct Tracked(Arc<AtomicUsize>);
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn fifo_order() {
+    let q = Queue::new(0);
+    for i in 0..5 {
+        q.put_nowait(i).unwrap();
+    }
+    let got: Vec<_> = (0..5).map(|_| q.get_nowait().unwrap()).collect();
+    assert_eq!(got, [0, 1, 2, 3, 4]);
+}
+
+#[test]
+fn lifo_order() {
+    let q = LifoQueue::new(0);
+    for i in 0..5 {
+        block_on(q.put(i)).unwrap();
+    }
+    let got: Vec<_> = (0..5).map(|_| block_on(q.get()).unwrap()).collect();
+    assert_eq!(got, [4, 3, 2, 1, 0]);
+}
+
+#[test]
+fn priority_order_smallest_first() {
+    let q = PriorityQueue::new(0);
+    let input = [5, 3, 9, 1, 7, 1, 0, 8, 2, 6, 4];
+    for i in input {
+        q.put_nowait((i, format!("job{i}"))).unwrap();
+    }
+    let got: Vec<_> = (0..input.len())
+        .map(|_| q.get_nowait().unwrap().0)
+        .collect();
+    let mut sorted = input.to_vec();
+    sorted.sort();
+    assert_eq!(got, sorted);
+}
+
+#[test]
+fn sizes_and_flags() {
+    let q = Queue::new(2);
+    assert_eq!(
+        (q.qsize(), q.empty(), q.full(), q.maxsize()),
+        (0, true, false, 2)
+    );
+    q.put_nowait(1).unwrap();
+    q.put_nowait(2).unwrap();
+    assert_eq!((q.qsize(), q.empty(), q.full()), (2, false, true));
+    assert_eq!(q.put_nowait(3), Err(PutError::Full(3)));
+    let unbounded = Queue::new(0);
+    for i in 0..1000 {
+        unbounded.put_nowait(i).unwrap();
+    }
+    assert!(!unbounded.full());
+}
+
+#[test]
+fn nowait_errors_give_values_back() {
+    let q = Queue::new(1);
+    assert_eq!(q.get_nowait(), Err(GetError::Empty));
+    q.put_nowait(String::from("a")).unwrap();
+    match q.put_nowait(String::from("b")) {
+        Err(PutError::Full(v)) => assert_eq!(v, "b"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn clones_share_the_queue() {
+    let q = Queue::new(0);
+    let q2 = q.clone();
+    q.put_nowait(1).unwrap();
+    assert_eq!(q2.get_nowait(), Ok(1));
+}
+
+#[test]
+fn put_waits_while_full_and_is_admitted_by_get() {
+    let q = Queue::new(1);
+    q.put_nowait(1).unwrap();
+    let mut p = Box::pin(q.put(2));
+    pending(&mut p);
+    pending(&mut p);
+    assert_eq!(q.get_nowait(), Ok(1));
+    // The waiting putter's item moved in already.
+    assert_eq!(q.qsize(), 1);
+    assert_eq!(ready(&mut p), Ok(()));
+    assert_eq!(q.get_nowait(), Ok(2));
+}
+
+#[test]
+fn putters_are_admitted_in_fifo_order() {
+    let q = Queue::new(1);
+    q.put_nowait(0).unwrap();
+    let mut ps: Vec<_> = (1..4).map(|i| Box::pin(q.put(i))).collect();
+    for p in &mut ps {
+        pending(p);
+    }
+    let got: Vec<_> = (0..4).map(|_| q.get_nowait().unwrap()).collect();
+    assert_eq!(got, [0, 1, 2, 3]);
+    for p in &mut ps {
+        assert_eq!(ready(p), Ok(()));
+    }
+}
+
+#[test]
+fn getters_are_served_fifo_without_barging() {
+    let q = Queue::new(0);
+    let (wk, count) = counting_waker();
+    let mut g1 = Box::pin(q.get());
+    let mut g2 = Box::pin(q.get());
+    assert!(poll_with(&mut g1, &wk).is_pending());
+    assert!(poll_with(&mut g2, &wk).is_pending());
+    q.put_nowait(10).unwrap();
+    assert_eq!(count.get(), 1);
+    // The item is g1's: nobody else can take it.
+    assert_eq!(q.get_nowait(), Err(GetError::Empty));
+    pending(&mut g2);
+    q.put_nowait(20).unwrap();
+    assert_eq!(ready(&mut g2), Ok(20));
+    assert_eq!(ready(&mut g1), Ok(10));
+}
+
+#[test]
+fn dropped_pending_getter_is_removed() {
+    let q = Queue::new(0);
+    let mut g1 = Box::pin(q.get());
+    let mut g2 = Box::pin(q.get());
+    pending(&mut g1);
+    pending(&mut g2);
+    drop(g1);
+    q.put_nowait(1).unwrap();
+    assert_eq!(ready(&mut g2), Ok(1));
+}
+
+#[test]
+fn getter_dropped_after_grant_hands_item_to_next_getter() {
+    let q = Queue::new(0);
+    let mut g1 = Box::pin(q.get());
+    let mut g2 = Box::pin(q.get());
+    pending(&mut g1);
+    pending(&mut g2);
+    q.put_nowait(1).unwrap(); // to g1
+    drop(g1);
+    assert_eq!(ready(&mut g2), Ok(1));
+}
+
+#[test]
+fn getter_dropped_after_grant_puts_item_back_at_the_front() {
+    let q = Queue::new(0);
+    let mut g = Box::pin(q.get());
+    pending(&mut g);
+    q.put_nowait(1).unwrap(); // handed to g
+    q.put_nowait(2).unwrap(); // queued
+    drop(g);
+    assert_eq!(q.qsize(), 2);
+    assert_eq!(q.get_nowait(), Ok(1));
+    assert_eq!(q.get_nowait(), Ok(2));
+}
+
+#[test]
+fn lifo_getter_dropped_after_grant_puts_item_back_on_top() {
+    let q = LifoQueue::new(0);
+    let mut g = Box::pin(q.get());
+    pending(&mut g);
+    q.put_nowait(1).unwrap();
+    q.put_nowait(2).unwrap();
+    drop(g);
+    assert_eq!(q.get_nowait(), Ok(1));
+    assert_eq!(q.get_nowait(), Ok(2));
+}
+
+#[test]
+fn putter_dropped_before_acceptance_drops_its_item_only() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let q = Queue::new(1);
+    q.put_nowait(Tracked(drops.clone())).unwrap();
+    let mut p1 = Box::pin(q.put(Tracked(drops.clone())));
+    let mut p2 = Box::pin(q.put(Tracked(drops.clone())));
+    pending(&mut p1);
+    pending(&mut p2);
+    drop(p1);
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    drop(q.get_nowait().unwrap()); // admits p2
+    assert_eq!(drops.load(Ordering::SeqCst), 2);
+    assert!(ready(&mut p2).is_ok());
+    assert_eq!(q.qsize(), 1);
+}
+
+#[test]
+fn putter_dropped_after_acceptance_keeps_item_in_queue() {
+    let q = Queue::new(1);
+    q.put_nowait(1).unwrap();
+    let mut p = Box::pin(q.put(2));
+    pending(&mut p);
+    assert_eq!(q.get_nowait(), Ok(1)); // p's item accepted
+    drop(p);
+    assert_eq!(q.get_nowait(), Ok(2));
+}
+
+#[test]
+fn task_done_more_than_put_fails() {
+    let q = Queue::new(0);
+    assert_eq!(q.task_done(), Err(TaskDoneError));
+    q.put_nowait(1).unwrap();
+    assert_eq!(q.task_done(), Ok(()));
+    assert_eq!(q.task_done(), Err(TaskDoneError));
+}
+
+#[test]
+fn join_waits_for_task_done_not_for_empty() {
+    let q = Queue::new(0);
+    ready(&mut Box::pin(q.join())); // nothing unfinished
+    q.put_nowait(1).unwrap();
+    q.put_nowait(2).unwrap();
+    let (wk, count) = counting_waker();
+    let mut j = Box::pin(q.join());
+    let mut j2 = Box::pin(q.join());
+    assert!(poll_with(&mut j, &wk).is_pending());
+    pending(&mut j2);
+    q.get_nowait().unwrap();
+    q.get_nowait().unwrap();
+    assert!(q.empty());
+    assert!(poll_with(&mut j, &wk).is_pending()); // empty, but not done
+    q.task_done().unwrap();
+    assert!(poll_with(&mut j, &wk).is_pending());
+    assert_eq!(count.get(), 0);
+    q.task_done().unwrap();
+    assert_eq!(count.get(), 1);
+    ready(&mut j);
+    ready(&mut j2);
+}
+
+#[test]
+fn items_handed_to_getters_count_for_join() {
+    let q = Queue::new(0);
+    let mut g = Box::pin(q.get());
+    pending(&mut g);
+    q.put_nowait(1).unwrap();
+    let mut j = Box::pin(q.join());
+    pending(&mut j);
+    assert_eq!(ready(&mut g), Ok(1));
+    q.task_done().unwrap();
+    ready(&mut j);
+}
+
+#[test]
+fn shutdown_puts_fail_and_gets_drain_then_fail() {
+    let q = Queue::new(0);
+    q.put_nowait(1).unwrap();
+    q.put_nowait(2).unwrap();
+    q.shutdown(false);
+    assert_eq!(block_on(q.put(3)), Err(QueueShutDown(3)));
+    assert_eq!(q.put_nowait(4), Err(PutError::ShutDown(4)));
+    assert_eq!(block_on(q.get()), Ok(1));
+    assert_eq!(q.get_nowait(), Ok(2));
+    assert_eq!(block_on(q.get()), Err(QueueShutDown(())));
+    assert_eq!(q.get_nowait(), Err(GetError::ShutDown));
+}
+
+#[test]
+fn shutdown_wakes_waiting_getters_and_putters() {
+    let q = Queue::<u8>::new(0);
+    let mut g = Box::pin(q.get());
+    pending(&mut g);
+    let full = Queue::new(1);
+    full.put_nowait(String::from("in")).unwrap();
+    let mut p = Box::pin(full.put(String::from("waiting")));
+    pending(&mut p);
+    let (wk, count) = counting_waker();
+    assert!(poll_with(&mut g, &wk).is_pending());
+    assert!(poll_with(&mut p, &wk).is_pending());
+    q.shutdown(false);
+    full.shutdown(false);
+    assert_eq!(count.get(), 2);
+    assert_eq!(ready(&mut g), Err(QueueShutDown(())));
+    assert_eq!(ready(&mut p), Err(QueueShutDown(String::from("waiting"))));
+    // Non-immediate: queued items stay and can be drained.
+    assert_eq!(full.get_nowait().as_deref(), Ok("in"));
+}
+
+#[test]
+fn shutdown_non_immediate_does_not_release_join() {
+    let q = Queue::new(0);
+    q.put_nowait(1).unwrap();
+    let mut j = Box::pin(q.join());
+    pending(&mut j);
+    q.shutdown(false);
+    pending(&mut j);
+    q.get_nowait().unwrap();
+    q.task_done().unwrap();
+    ready(&mut j);
+}
+
+#[test]
+fn shutdown_immediate_drops_items_and_counts_them_done() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let q = Queue::new(0);
+    for _ in 0..3 {
+        q.put_nowait(Tracked(drops.clone())).unwrap();
+    }
+    let mut j = Box::pin(q.join());
+    pending(&mut j);
+    q.shutdown(true);
+    assert_eq!(drops.load(Ordering::SeqCst), 3);
+    assert_eq!(q.qsize(), 0);
+    ready(&mut j);
+    assert!(matches!(q.get_nowait(), Err(GetError::ShutDown)));
+    assert_eq!(q.task_done(), Err(TaskDoneError));
+}
+
+#[test]
+fn getter_granted_then_dropped_after_immediate_shutdown_counts_item_done() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let q = Queue::new(0);
+    let mut g = Box::pin(q.get());
+    pending(&mut g);
+    q.put_nowait(Tracked(drops.clone())).unwrap(); // handed to g
+    let mut j = Box::pin(q.join());
+    pending(&mut j);
+    q.shutdown(true);
+    pending(&mut j); // the handed item is still unfinished
+    drop(g);
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    ready(&mut j);
+}
+
+#[test]
+fn drain_until_shutdown_loop() {
+    let q = Queue::new(3);
+    let producer = {
+        let q = q.clone();
+        async move {
+            for i in 0..10 {
+                q.put(i).await.unwrap();
+            }
+            q.shutdown(false);
+        }
+    };
+    let consumer = async {
+        let mut got = vec![];
+        while let Ok(x) = q.get().await {
+            got.push(x);
+            q.task_done().unwrap();
+        }
+        got
+    };
+    let ((), got) = block_on(futures::future::join(producer, consumer));
+    assert_eq!(got, (0..10).collect::<Vec<_>>());
+    block_on(q.join());
+}
+
+#[test]
+fn stress_4_producers_10k_items_each_received_exactly_once() {
+    let (seen, total) = within(60, || {
+        const PER: u64 = 10_000;
+        let q = Queue::new(64);
+        let producers: Vec<_> = (0..4u64)
+            .map(|p| {
+                let q = q.clone();
+                std::thread::spawn(move || {
+                    block_on(async {
+                        for i in 0..PER {
+                            q.put(p * PER + i).await.unwrap();
+                        }
+                    })
+                })
+            })
+            .collect();
+        let consumers: Vec<_> = (0..3)
+            .map(|_| {
+                let q = q.clone();
+                std::thread::spawn(move || {
+                    block_on(async {
+                        let mut got = Vec::new();
+                        while let Ok(x) = q.get().await {
+                            got.push(x);
+                            q.task_done().unwrap();
+                        }
+                        got
+                    })
+                })
+            })
+            .collect();
+        for p in producers {
+            p.join().unwrap();
+        }
+        block_on(q.join()); // every item was taken and marked done
+        q.shutdown(false);
+        let mut seen = HashSet::new();
+        let mut total = 0;
+        for c in consumers {
+            for x in c.join().unwrap() {
+                assert!(seen.insert(x), "{x} received twice");
+                total += 1;
+            }
+        }
+        (seen, total)
+    });
+    assert_eq!(total, 40_000);
+    assert_eq!(seen.len(), 40_000);
+}
+
+#[test]
+fn stress_with_cancelled_getters_loses_nothing() {
+    let total = within(60, || {
+        let q = Queue::new(8);
+        let producer = {
+            let q = q.clone();
+            std::thread::spawn(move || {
+                block_on(async {
+                    for i in 0..20_000u64 {
+                        q.put(i).await.unwrap();
+                    }
+                })
+            })
+        };
+        let consumers: Vec<_> = (0..3)
+            .map(|k| {
+                let q = q.clone();
+                std::thread::spawn(move || {
+                    let mut sum = 0u64;
+                    let mut n = 0u64;
+                    loop {
+                        // Every other round: start a get, poll it once, then drop it
+                        // (it may have been handed an item by then: it must give it back).
+                        if (n + k) % 2 == 0 {
+                            let mut g = Box::pin(q.get());
+                            match poll(&mut g) {
+                                std::task::Poll::Ready(Ok(x)) => {
+                                    sum += x;
+                                    n += 1;
+                                    continue;
+                                }
+                                std::task::Poll::Ready(Err(_)) => return sum,
+                                std::task::Poll::Pending => std::thread::yield_now(),
+                            }
+                            drop(g);
+                        }
+                        match block_on(q.get()) {
+                            Ok(x) => sum += x,
+                            Err(QueueShutDown(())) => return sum,
+                        }
+                        n += 1;
+                    }
+                })
+            })
+            .collect();
+        producer.join().unwrap();
+        // Wait until drained, then shut down so consumers exit.
+        while !q.empty() {
+            std::thread::yield_now();
+        }
+        q.shutdown(false);
+        consumers
+            .into_iter()
+            .map(|c| c.join().unwrap())
+            .sum::<u64>()
+    });
+    assert_eq!(total, 20_000 * 19_999 / 2);
+}
