@@ -3,9 +3,6 @@
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
 
 /// Anything that names one or more socket addresses: a `SocketAddr`, an `(ip, port)`
 /// pair, `"host:port"`, `("host", port)`, a slice of addresses, or a reference to any of
@@ -166,57 +163,10 @@ where
     Err(last.expect("resolve returns at least one address"))
 }
 
-/// Runs the system resolver on a blocking thread.
+/// Runs the system resolver on the blocking pool (never on a runtime worker).
 async fn lookup_host(host: String) -> io::Result<Vec<SocketAddr>> {
-    // LEAD: at merge with corio-blocking, replace this line with
-    // `corio_blocking::to_thread(move || std::net::ToSocketAddrs::to_socket_addrs(&host).map(Iterator::collect)).await`
-    // and delete `on_thread` below.
-    on_thread(move || std::net::ToSocketAddrs::to_socket_addrs(&host).map(Iterator::collect)).await
-}
-
-/// Stand-in for `corio_blocking::to_thread` until that crate lands: one thread per call
-/// (name resolution is rare), result handed back through a mutex-protected slot.
-fn on_thread<T: Send + 'static>(
-    f: impl FnOnce() -> io::Result<T> + Send + 'static,
-) -> impl Future<Output = io::Result<T>> {
-    struct Slot<T> {
-        value: Option<io::Result<T>>,
-        waker: Option<Waker>,
-    }
-    struct OnThread<T>(Arc<Mutex<Slot<T>>>);
-    impl<T> Future for OnThread<T> {
-        type Output = io::Result<T>;
-        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-            let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
-            match slot.value.take() {
-                Some(v) => Poll::Ready(v),
-                None => {
-                    slot.waker = Some(cx.waker().clone());
-                    Poll::Pending
-                }
-            }
-        }
-    }
-    let shared = Arc::new(Mutex::new(Slot {
-        value: None,
-        waker: None,
-    }));
-    let theirs = shared.clone();
-    let spawned = std::thread::Builder::new()
-        .name("corio-resolve".into())
-        .spawn(move || {
-            let v = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-                .unwrap_or_else(|_| Err(io::Error::other("name resolution panicked")));
-            let mut slot = theirs.lock().unwrap_or_else(|e| e.into_inner());
-            slot.value = Some(v);
-            let waker = slot.waker.take();
-            drop(slot);
-            if let Some(w) = waker {
-                w.wake();
-            }
-        });
-    if let Err(e) = spawned {
-        shared.lock().unwrap_or_else(|e| e.into_inner()).value = Some(Err(e));
-    }
-    OnThread(shared)
+    corio_blocking::to_thread(move || {
+        std::net::ToSocketAddrs::to_socket_addrs(&host).map(Iterator::collect)
+    })
+    .await
 }
