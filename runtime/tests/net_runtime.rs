@@ -24,7 +24,7 @@ async fn echo_server(listener: TcpListener) {
         let Ok((mut s, _)) = listener.accept().await else {
             return;
         };
-        spawn(async move {
+        drop(spawn(async move {
             let mut buf = [0u8; 1024];
             loop {
                 match s.read(&mut buf).await {
@@ -36,7 +36,7 @@ async fn echo_server(listener: TcpListener) {
                     }
                 }
             }
-        });
+        }));
     }
 }
 
@@ -46,7 +46,7 @@ fn echo_with_50_concurrent_clients_on_the_runtime() {
         corio_runtime::run(async {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
-            spawn(echo_server(listener));
+            drop(spawn(echo_server(listener)));
             let clients: Vec<_> = (0..50)
                 .map(|i| {
                     spawn(async move {
@@ -78,7 +78,7 @@ fn split_halves_in_two_tasks() {
         corio_runtime::run(async {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
-            spawn(echo_server(listener));
+            drop(spawn(echo_server(listener)));
             let (mut rd, mut wr) = TcpStream::connect(addr).await.unwrap().into_split();
             const TOTAL: usize = 4 << 20;
             let writer = spawn(async move {
@@ -152,7 +152,7 @@ impl Protocol for DemoProtocol {
                 BLOCK_DELAY,
             ));
         } else {
-            spawn(Self::response(t, b"<h1>hello world</h1>"));
+            drop(spawn(Self::response(t, b"<h1>hello world</h1>")));
         }
     }
 }
@@ -265,7 +265,7 @@ fn io_and_timers_keep_running_while_a_worker_is_blocked() {
         rt.block_on(async {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
-            spawn(echo_server(listener));
+            drop(spawn(echo_server(listener)));
             let started = Arc::new(AtomicBool::new(false));
             let s2 = started.clone();
             let blocker = spawn(async move {
