@@ -146,11 +146,8 @@ impl Protocol for DemoProtocol {
         println!("GET {}", String::from_utf8_lossy(url));
         let t = self.transport.clone().expect("connection_made ran first");
         if url == b"/block" {
-            spawn(Self::response_after(
-                t,
-                b"<h1>Are you block?</h1>",
-                BLOCK_DELAY,
-            ));
+            let content = b"<h1>Are you block?</h1>";
+            drop(spawn(Self::response_after(t, content, BLOCK_DELAY)));
         } else {
             drop(spawn(Self::response(t, b"<h1>hello world</h1>")));
         }
