@@ -6,21 +6,34 @@
 //! shell's `ulimit`), so exhausting descriptors cannot disturb other tests.
 
 use std::io::{Read, Write};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use corio_runtime::net::{create_server, Protocol, TcpListener, Transport};
 
 fn run_child(name: &str) {
     let exe = std::env::current_exe().unwrap();
-    let out = Command::new("sh")
+    let mut child = Command::new("sh")
         .arg("-c")
         .arg(format!(
             "ulimit -n 96 && exec \"$0\" --exact {name} --ignored --nocapture --test-threads=1"
         ))
         .arg(&exe)
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run the child test");
+    // Never hang: the child gets 60 s.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("child test {name} timed out");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");
