@@ -359,6 +359,8 @@ fn streams_are_send_sync_unpin() {
     check::<UdpSocket>();
     check::<UnixStream>();
     check::<UnixListener>();
+    check::<unix::OwnedReadHalf>();
+    check::<unix::OwnedWriteHalf>();
     check::<crate::time::Sleep>();
 }
 

@@ -7,6 +7,7 @@ use std::net::Shutdown;
 use std::os::unix::net::{self, SocketAddr};
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use socket2::{Domain, SockAddr, Socket, Type};
@@ -392,6 +393,218 @@ impl UnixStream {
     /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
+    }
+
+    /// Splits the stream into a read half and a write half that can move to different
+    /// tasks. Dropping the write half closes the write direction.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # corio_runtime::run(async {
+    /// let (a, mut b) = corio_runtime::net::UnixStream::pair()?;
+    /// let (mut rd, mut wr) = a.into_split();
+    /// wr.write_all(b"to b").await?;
+    /// let mut buf = [0; 4];
+    /// b.read_exact(&mut buf).await?;
+    /// b.write_all(b"to a").await?;
+    /// rd.read_exact(&mut buf).await?;
+    /// assert_eq!(&buf, b"to a");
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        let inner = Arc::new(self);
+        (
+            OwnedReadHalf {
+                inner: inner.clone(),
+            },
+            OwnedWriteHalf {
+                inner,
+                shutdown_on_drop: true,
+            },
+        )
+    }
+}
+
+/// The read half of a [`UnixStream`], from [`UnixStream::into_split`].
+///
+/// # Examples
+///
+/// ```
+/// # corio_runtime::run(async {
+/// let (a, mut b) = corio_runtime::net::UnixStream::pair()?;
+/// let (mut rd, _wr) = a.into_split();
+/// b.write_all(b"x").await?;
+/// assert_eq!(rd.read(&mut [0; 1]).await?, 1);
+/// # std::io::Result::Ok(()) }).unwrap();
+/// ```
+pub struct OwnedReadHalf {
+    inner: Arc<UnixStream>,
+}
+
+/// The write half of a [`UnixStream`], from [`UnixStream::into_split`]. Dropping it
+/// closes the write direction.
+///
+/// # Examples
+///
+/// ```
+/// # corio_runtime::run(async {
+/// let (a, mut b) = corio_runtime::net::UnixStream::pair()?;
+/// let (_rd, wr) = a.into_split();
+/// drop(wr);
+/// assert_eq!(b.read(&mut [0; 1]).await?, 0);
+/// # std::io::Result::Ok(()) }).unwrap();
+/// ```
+pub struct OwnedWriteHalf {
+    inner: Arc<UnixStream>,
+    shutdown_on_drop: bool,
+}
+
+impl OwnedReadHalf {
+    /// Reads into `buf`; `Ok(0)` at EOF.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # corio_runtime::run(async {
+    /// let (a, b) = corio_runtime::net::UnixStream::pair()?;
+    /// let (mut rd, _wr) = a.into_split();
+    /// drop(b);
+    /// assert_eq!(rd.read(&mut [0; 1]).await?, 0);
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        stream::read(&self.inner.io, buf).await
+    }
+
+    /// Reads exactly `buf.len()` bytes; `UnexpectedEof` if the stream ends first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # corio_runtime::run(async {
+    /// let (a, mut b) = corio_runtime::net::UnixStream::pair()?;
+    /// let (mut rd, _wr) = a.into_split();
+    /// b.write_all(b"ab").await?;
+    /// let mut buf = [0; 2];
+    /// rd.read_exact(&mut buf).await?;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        stream::read_exact(&self.inner.io, buf).await
+    }
+}
+
+impl OwnedWriteHalf {
+    /// Writes some of `buf`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # corio_runtime::run(async {
+    /// let (a, _b) = corio_runtime::net::UnixStream::pair()?;
+    /// let (_rd, mut wr) = a.into_split();
+    /// assert_eq!(wr.write(b"abc").await?, 3);
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        stream::write(&self.inner.io, buf).await
+    }
+
+    /// Writes all of `buf`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # corio_runtime::run(async {
+    /// let (a, _b) = corio_runtime::net::UnixStream::pair()?;
+    /// let (_rd, mut wr) = a.into_split();
+    /// wr.write_all(b"abc").await?;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        stream::write_all(&self.inner.io, buf).await
+    }
+
+    /// A no-op flush.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # corio_runtime::run(async {
+    /// let (a, _b) = corio_runtime::net::UnixStream::pair()?;
+    /// let (_rd, mut wr) = a.into_split();
+    /// wr.flush().await?;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    pub async fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Closes the write direction now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # corio_runtime::run(async {
+    /// let (a, mut b) = corio_runtime::net::UnixStream::pair()?;
+    /// let (_rd, mut wr) = a.into_split();
+    /// wr.shutdown().await?;
+    /// assert_eq!(b.read(&mut [0; 1]).await?, 0);
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    pub async fn shutdown(&mut self) -> io::Result<()> {
+        self.shutdown_on_drop = false;
+        self.inner.io.get_ref().shutdown(Shutdown::Write)
+    }
+}
+
+impl Drop for OwnedWriteHalf {
+    fn drop(&mut self) {
+        if self.shutdown_on_drop {
+            let _ = self.inner.io.get_ref().shutdown(Shutdown::Write);
+        }
+    }
+}
+
+impl fmt::Debug for OwnedReadHalf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("OwnedReadHalf").field(&*self.inner).finish()
+    }
+}
+
+impl fmt::Debug for OwnedWriteHalf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("OwnedWriteHalf").field(&*self.inner).finish()
+    }
+}
+
+impl futures_io::AsyncRead for OwnedReadHalf {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        stream::poll_read(&self.inner.io, cx, buf)
+    }
+}
+
+impl futures_io::AsyncWrite for OwnedWriteHalf {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        stream::poll_write(&self.inner.io, cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.shutdown_on_drop = false;
+        Poll::Ready(self.inner.io.get_ref().shutdown(Shutdown::Write))
     }
 }
 
