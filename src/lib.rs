@@ -43,6 +43,6 @@ pub mod task {
 
 #[doc(inline)]
 pub use corio_runtime::{
-    as_completed, gather, join, try_gather, try_join, AsCompleted, GroupError, GroupShutDown,
-    TaskGroup, TimeoutError,
+    as_completed, gather, join, try_gather, try_join, wait, wait_for, wait_until, AsCompleted,
+    GroupError, GroupShutDown, ReturnWhen, TaskGroup, TimeoutError,
 };

@@ -26,8 +26,8 @@ pub mod task;
 pub mod time;
 
 pub use combinators::{
-    as_completed, gather, try_gather, AsCompleted, GroupError, GroupShutDown, TaskGroup,
-    TimeoutError,
+    as_completed, gather, try_gather, wait, wait_for, wait_until, AsCompleted, GroupError,
+    GroupShutDown, ReturnWhen, TaskGroup, TimeoutError,
 };
 pub use net::create_server;
 pub use runtime::{run, Builder, Handle, Runtime};

@@ -19,6 +19,8 @@ mod ready;
 mod task_group;
 mod timeout_error;
 mod try_gather;
+mod wait;
+mod wait_for;
 
 pub use as_completed::{as_completed, AsCompleted};
 pub use gather::{gather, Gather};
@@ -26,6 +28,8 @@ pub use group_error::GroupError;
 pub use task_group::{GroupJoin, GroupShutDown, TaskGroup};
 pub use timeout_error::TimeoutError;
 pub use try_gather::{try_gather, TryGather};
+pub use wait::{wait, ReturnWhen, Wait};
+pub use wait_for::{wait_for, wait_until, WaitFor};
 
 /// Items used by the expansions of `join!` and `try_join!`; not public API.
 #[doc(hidden)]
