@@ -45,6 +45,20 @@ pub fn as_completed<T>(tasks: impl IntoIterator<Item = Task<T>>) -> AsCompleted<
 }
 
 /// Stream of task outputs in completion order, returned by [`as_completed`].
+///
+/// ```
+/// use futures::StreamExt; // `AsCompleted` is also a `Stream`
+///
+/// corio_runtime::run(async {
+///     let tasks = (0..3).map(|i| corio_runtime::spawn(async move { i * 2 }));
+///     let mut outputs: Vec<i32> = corio_runtime::as_completed(tasks)
+///         .map(|r| r.unwrap())
+///         .collect()
+///         .await;
+///     outputs.sort();
+///     assert_eq!(outputs, [0, 2, 4]);
+/// });
+/// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct AsCompleted<T> {
     /// `None` once yielded.
@@ -57,11 +71,30 @@ impl<T> AsCompleted<T> {
     /// The output of the next task to finish, or `None` when every task has been yielded.
     ///
     /// Cancel-safe: dropping the returned future loses nothing.
+    ///
+    /// ```
+    /// corio_runtime::run(async {
+    ///     let task = corio_runtime::spawn(async { panic!("boom") });
+    ///     let mut finished = corio_runtime::as_completed([task]);
+    ///     assert!(finished.next().await.unwrap().unwrap_err().is_panic());
+    ///     assert!(finished.next().await.is_none());
+    /// });
+    /// ```
     pub async fn next(&mut self) -> Option<Result<T, TaskError>> {
         poll_fn(|cx| self.poll_next_task(cx)).await
     }
 
     /// Number of tasks not yet yielded.
+    ///
+    /// ```
+    /// corio_runtime::run(async {
+    ///     let mut finished = corio_runtime::as_completed([corio_runtime::spawn(async {})]);
+    ///     assert_eq!(finished.len(), 1);
+    ///     finished.next().await;
+    ///     assert_eq!(finished.len(), 0);
+    ///     assert!(finished.is_empty());
+    /// });
+    /// ```
     pub fn len(&self) -> usize {
         self.remaining
     }

@@ -45,7 +45,13 @@ where
     }
 }
 
-/// Future returned by [`gather`].
+/// Future returned by [`gather`]; `Unpin`, and `Send` when the futures and outputs are.
+///
+/// ```
+/// let g: corio_runtime::combinators::Gather<std::future::Ready<u8>> =
+///     corio_runtime::gather([std::future::ready(1), std::future::ready(2)]);
+/// assert_eq!(futures::executor::block_on(g), [1, 2]);
+/// ```
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct Gather<F: Future> {
     children: Children<F>,

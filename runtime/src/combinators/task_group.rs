@@ -118,6 +118,16 @@ impl<T, E> TaskGroup<T, E> {
     }
 
     /// Number of tasks spawned into the group.
+    ///
+    /// ```
+    /// corio_runtime::run(async {
+    ///     let group = corio_runtime::TaskGroup::<(), ()>::new();
+    ///     group.spawn(async { Ok(()) }).unwrap();
+    ///     assert_eq!(group.len(), 1);
+    ///     assert!(!group.is_shutting_down());
+    ///     group.join().await.unwrap();
+    /// });
+    /// ```
     pub fn len(&self) -> usize {
         self.tasks.lock().len()
     }
@@ -138,6 +148,19 @@ impl<T, E> TaskGroup<T, E> {
     /// `join` returns only after those were dropped).
     ///
     /// Dropping the `join` future before it finishes cancels every task of the group.
+    ///
+    /// ```
+    /// use corio_runtime::TaskGroup;
+    ///
+    /// corio_runtime::run(async {
+    ///     let group = TaskGroup::<&str, String>::new();
+    ///     group.spawn(async { Ok("a") }).unwrap();
+    ///     group.spawn(async { panic!("b exploded") }).unwrap();
+    ///     let err = group.join().await.unwrap_err();
+    ///     assert_eq!(err.panics().len(), 1);
+    ///     assert_eq!(err.to_string(), "1 task of the group failed: panicked: b exploded");
+    /// });
+    /// ```
     pub fn join(self) -> GroupJoin<T, E> {
         let mut this = self;
         this.joined = true;
@@ -312,7 +335,17 @@ where
     }
 }
 
-/// Future returned by [`TaskGroup::join`].
+/// Future returned by [`TaskGroup::join`]; dropping it before it finishes cancels every
+/// task of the group.
+///
+/// ```
+/// corio_runtime::run(async {
+///     let group = corio_runtime::TaskGroup::<u8, ()>::new();
+///     group.spawn(async { Ok(1) }).unwrap();
+///     let join: corio_runtime::combinators::GroupJoin<u8, ()> = group.join();
+///     assert_eq!(join.await.unwrap(), [1]);
+/// });
+/// ```
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct GroupJoin<T, E> {
     tasks: Vec<Task<Result<T, E>>>,

@@ -48,7 +48,15 @@ where
     }
 }
 
-/// Future returned by [`try_gather`].
+/// Future returned by [`try_gather`]; `Unpin`, and `Send` when the futures and outputs are.
+///
+/// ```
+/// use std::future::{ready, Ready};
+///
+/// let g: corio_runtime::combinators::TryGather<Ready<Result<u8, ()>>> =
+///     corio_runtime::try_gather([ready(Ok(1)), ready(Err(()))]);
+/// assert_eq!(futures::executor::block_on(g), Err(()));
+/// ```
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct TryGather<F: Future> {
     children: Children<F>,

@@ -90,6 +90,18 @@ pub fn wait<T>(
 }
 
 /// Future returned by [`wait`]; resolves to `(done, pending)`.
+///
+/// ```
+/// use corio_runtime::{spawn, wait, ReturnWhen};
+///
+/// corio_runtime::run(async {
+///     let never = spawn(std::future::pending::<()>());
+///     let now = spawn(async {});
+///     let (done, pending) = wait([never, now], ReturnWhen::FirstCompleted, None).await;
+///     assert_eq!((done.len(), pending.len()), (1, 1));
+///     pending[0].cancel();
+/// });
+/// ```
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct Wait<T> {
     tasks: Vec<Task<T>>,

@@ -100,6 +100,17 @@ pin_project! {
 
 impl<F> WaitFor<F> {
     /// The deadline.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// corio_runtime::run(async {
+    ///     let deadline = Instant::now() + Duration::from_secs(1);
+    ///     let fut = corio_runtime::wait_until(async { 1 }, deadline);
+    ///     assert_eq!(fut.deadline(), deadline);
+    ///     assert_eq!(fut.await, Ok(1));
+    /// });
+    /// ```
     pub fn deadline(&self) -> Instant {
         self.timer.deadline()
     }
