@@ -359,3 +359,35 @@ fn gather_of_send_futures_is_send_and_unpin() {
     });
     assert_eq!(out, [Ok(9)]);
 }
+
+#[test]
+fn no_wake_is_lost_when_children_finish_on_many_threads_at_once() {
+    const N: usize = 10_000;
+    const THREADS: usize = 4;
+    for _ in 0..3 {
+        let out = within(Duration::from_secs(30), || {
+            let (txs, rxs): (Vec<_>, Vec<_>) = (0..N).map(|_| oneshot::channel::<usize>()).unzip();
+            let mut chunks: Vec<Vec<(usize, oneshot::Sender<usize>)>> =
+                (0..THREADS).map(|_| Vec::new()).collect();
+            for (i, tx) in txs.into_iter().enumerate() {
+                chunks[i % THREADS].push((i, tx));
+            }
+            let senders: Vec<_> = chunks
+                .into_iter()
+                .map(|chunk| {
+                    thread::spawn(move || {
+                        for (i, tx) in chunk.into_iter().rev() {
+                            tx.send(i).unwrap();
+                        }
+                    })
+                })
+                .collect();
+            let out = block_on(gather(rxs));
+            for s in senders {
+                s.join().unwrap();
+            }
+            out
+        });
+        assert!(out.into_iter().enumerate().all(|(i, v)| v == Ok(i)));
+    }
+}
