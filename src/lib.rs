@@ -100,3 +100,8 @@ pub use corio_runtime::{
     as_completed, gather, join, try_gather, try_join, wait, wait_for, wait_until, AsCompleted,
     GroupError, GroupShutDown, ReturnWhen, TaskGroup, TimeoutError,
 };
+
+/// The README's code runs as a doc test, so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
