@@ -111,14 +111,12 @@ impl<T> Task<T> {
     /// Registers the join waker and reports whether and how the task finished, without
     /// taking its output: the `Task` can still be awaited afterwards (for `wait` and
     /// `as_completed`).
-    #[allow(dead_code)] // used by the combinators branch
     pub(crate) fn poll_done(&self, cx: &mut Context<'_>) -> Poll<Outcome> {
         // SAFETY: the handle holds a reference and has join interest.
         unsafe { (self.raw.header().vtable.poll_done)(self.raw.header_ptr(), cx.waker()) }
     }
 
     /// A cheap, clonable handle that can cancel the task while the `Task` sits elsewhere.
-    #[allow(dead_code)] // used by the combinators branch
     pub(crate) fn abort_handle(&self) -> AbortHandle {
         self.raw.state().ref_inc();
         AbortHandle { raw: self.raw }
@@ -190,18 +188,17 @@ impl<T> fmt::Display for Task<T> {
 }
 
 /// Cancels a task without owning its [`Task`] handle (used by the combinators).
-#[allow(dead_code)] // used by the combinators branch
 pub(crate) struct AbortHandle {
     raw: RawTask,
 }
 
-#[allow(dead_code)] // used by the combinators branch
 impl AbortHandle {
     /// Same as [`Task::cancel`].
     pub(crate) fn cancel(&self) -> bool {
         cancel_raw(self.raw)
     }
 
+    #[cfg(test)]
     pub(crate) fn id(&self) -> TaskId {
         self.raw.id()
     }
