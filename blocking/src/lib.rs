@@ -40,8 +40,10 @@ mod loom;
 mod pool;
 mod protocol;
 mod queue;
+mod to_thread;
 
-pub use pool::{Builder, EnterGuard, ShutdownReport, ThreadPool, ToThread};
+pub use pool::{Builder, EnterGuard, ShutdownReport, ThreadPool};
+pub use to_thread::ToThread;
 
 /// Runs `f` on a thread of the current blocking pool and returns a future of its result
 /// (asyncio's `to_thread`).
