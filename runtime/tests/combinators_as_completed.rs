@@ -1,30 +1,13 @@
 //! `as_completed`: completion order, `Stream`, failures as items, empty input, drop
 //! detaches.
 
-use std::sync::mpsc;
-use std::thread;
-use std::time::Duration;
+mod common;
+use common::{run_within, LIMIT};
 
 use corio_runtime::{as_completed, spawn, yield_now, Task};
 use futures::channel::oneshot;
 use futures::StreamExt;
 use futures_core::stream::{FusedStream, Stream};
-
-/// Runs `body` on a fresh multi-thread runtime, failing the test after `limit`.
-fn run_within<T: Send + 'static>(
-    limit: Duration,
-    body: impl std::future::Future<Output = T> + Send + 'static,
-) -> T {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let rt = corio_runtime::Runtime::new().unwrap();
-        let _ = tx.send(rt.block_on(body));
-    });
-    rx.recv_timeout(limit)
-        .expect("test body timed out or panicked")
-}
-
-const LIMIT: Duration = Duration::from_secs(20);
 
 /// A task that returns `value` once released through the sender.
 fn gated(value: u32) -> (oneshot::Sender<()>, Task<u32>) {

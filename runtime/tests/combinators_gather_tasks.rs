@@ -1,6 +1,9 @@
 //! `gather` of `Task`s: asyncio's `return_exceptions=True` — panics and cancellations are
 //! entries of the result — and dropping the gather leaves the tasks running.
 
+mod common;
+use common::{run_within, LIMIT};
+
 use std::future::Future;
 use std::pin::pin;
 use std::sync::mpsc;
@@ -10,21 +13,6 @@ use std::time::Duration;
 
 use corio_runtime::{gather, spawn, Task};
 use futures::channel::oneshot;
-
-fn run_within<T: Send + 'static>(
-    limit: Duration,
-    body: impl Future<Output = T> + Send + 'static,
-) -> T {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let rt = corio_runtime::Runtime::new().unwrap();
-        let _ = tx.send(rt.block_on(body));
-    });
-    rx.recv_timeout(limit)
-        .expect("test body timed out or panicked")
-}
-
-const LIMIT: Duration = Duration::from_secs(20);
 
 #[test]
 fn gathering_tasks_returns_every_result_like_return_exceptions() {

@@ -2,6 +2,9 @@
 //! reports every failure after they were dropped; dropping cancels; spawn is refused
 //! while shutting down.
 
+mod common;
+use common::{run_within, LIMIT};
+
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -12,22 +15,6 @@ use std::time::{Duration, Instant};
 
 use corio_runtime::{yield_now, TaskGroup};
 use futures::channel::oneshot;
-
-/// Runs `body` on a fresh multi-thread runtime, failing the test after `limit`.
-fn run_within<T: Send + 'static>(
-    limit: Duration,
-    body: impl Future<Output = T> + Send + 'static,
-) -> T {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let rt = corio_runtime::Runtime::new().unwrap();
-        let _ = tx.send(rt.block_on(body));
-    });
-    rx.recv_timeout(limit)
-        .expect("test body timed out or panicked")
-}
-
-const LIMIT: Duration = Duration::from_secs(20);
 
 /// Sets its flag when dropped, after a (blocking) delay.
 struct DropFlag(Arc<AtomicBool>, Duration);

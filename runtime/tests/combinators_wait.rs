@@ -1,27 +1,12 @@
 //! `wait`: the three `ReturnWhen` modes, `done` holding several, the timeout returning
 //! without cancelling anything, empty input.
 
-use std::sync::mpsc;
-use std::thread;
+mod common;
+use common::{run_within, LIMIT};
+
 use std::time::{Duration, Instant};
 
 use corio_runtime::{sleep, spawn, wait, yield_now, ReturnWhen, Task};
-
-/// Runs `body` on a fresh multi-thread runtime, failing the test after `limit`.
-fn run_within<T: Send + 'static>(
-    limit: Duration,
-    body: impl std::future::Future<Output = T> + Send + 'static,
-) -> T {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let rt = corio_runtime::Runtime::new().unwrap();
-        let _ = tx.send(rt.block_on(body));
-    });
-    rx.recv_timeout(limit)
-        .expect("test body timed out or panicked")
-}
-
-const LIMIT: Duration = Duration::from_secs(20);
 
 fn after(ms: u64, value: &'static str) -> Task<&'static str> {
     spawn(async move {

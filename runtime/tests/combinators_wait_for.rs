@@ -1,27 +1,14 @@
 //! `wait_for` / `wait_until`: the value path, a prompt timeout that drops the inner
 //! future first, and the value winning at the deadline instant.
 
+mod common;
+use common::{run_within, LIMIT};
+
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
-use std::thread;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use corio_runtime::{sleep, sleep_until, wait_for, wait_until, yield_now, TimeoutError};
-
-fn run_within<T: Send + 'static>(
-    limit: Duration,
-    body: impl std::future::Future<Output = T> + Send + 'static,
-) -> T {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let rt = corio_runtime::Runtime::new().unwrap();
-        let _ = tx.send(rt.block_on(body));
-    });
-    rx.recv_timeout(limit)
-        .expect("test body timed out or panicked")
-}
-
-const LIMIT: Duration = Duration::from_secs(20);
 
 struct DropFlag(Arc<AtomicBool>);
 impl Drop for DropFlag {

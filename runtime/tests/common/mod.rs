@@ -46,3 +46,17 @@ pub fn flavors() -> Vec<(&'static str, Runtime)> {
         ("current_thread", current_thread()),
     ]
 }
+
+/// Generous bound for a test body: never reached on a slow machine, but a hang fails the
+/// test instead of stalling CI.
+pub const LIMIT: Duration = Duration::from_secs(20);
+
+/// Runs `body` on a fresh multi-thread runtime, failing the test after `limit`.
+pub fn run_within<T: Send + 'static>(
+    limit: Duration,
+    body: impl std::future::Future<Output = T> + Send + 'static,
+) -> T {
+    with_timeout(limit.as_secs().max(1), move || {
+        Runtime::new().unwrap().block_on(body)
+    })
+}
