@@ -6,10 +6,7 @@ use common::{run_within, LIMIT};
 
 use std::future::Future;
 use std::pin::pin;
-use std::sync::mpsc;
 use std::task::Poll;
-use std::thread;
-use std::time::Duration;
 
 use corio_runtime::{gather, spawn, Task};
 use futures::channel::oneshot;
