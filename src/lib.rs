@@ -28,6 +28,13 @@ pub use corio_runtime::{
     TaskError, TaskId, TaskInfo,
 };
 
+#[doc(inline)]
+pub use corio_runtime::net;
+#[doc(inline)]
+pub use corio_runtime::net::create_server;
+#[doc(inline)]
+pub use corio_runtime::time::{interval, interval_at, sleep, sleep_until, Interval, Sleep};
+
 /// Tasks: spawning with a name ([`task::Builder`]), errors, introspection.
 pub mod task {
     #[doc(inline)]

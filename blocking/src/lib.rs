@@ -46,10 +46,10 @@ pub use pool::{Builder, EnterGuard, ShutdownReport, ThreadPool, ToThread};
 /// Runs `f` on a thread of the current blocking pool and returns a future of its result
 /// (asyncio's `to_thread`).
 ///
-/// The pool is chosen when `to_thread` is called: the one made current on this thread
-/// with [`ThreadPool::enter`] (the corio runtime does that on its threads), else a
-/// process-wide default pool, so this works under any executor. The job is submitted
-/// when the future is first polled. See [`ToThread`] for cancellation and panics.
+/// Lazy, like every Rust future: the job is submitted when the future is first polled,
+/// to the pool current on the polling thread — the one made current with
+/// [`ThreadPool::enter`] (the corio runtime does that on its threads and in `block_on`),
+/// else a process-wide default pool, so this works under any executor. See [`ToThread`] for cancellation and panics.
 ///
 /// ```
 /// use corio_blocking::to_thread;
@@ -66,5 +66,5 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    ToThread::new(ThreadPool::current(), f)
+    ToThread::new(None, f)
 }

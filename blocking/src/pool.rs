@@ -237,7 +237,7 @@ impl ThreadPool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        ToThread::new(self.clone(), f)
+        ToThread::new(Some(self.clone()), f)
     }
 
     /// The pool that [`to_thread`](crate::to_thread) uses on this thread: the one made
@@ -274,10 +274,12 @@ impl ThreadPool {
     /// let pool = ThreadPool::builder().thread_name("mine").build();
     /// let name = {
     ///     let _guard = pool.enter();
-    ///     // The pool is chosen when `to_thread` is called.
-    ///     to_thread(|| std::thread::current().name().unwrap().to_owned())
+    ///     // The pool is the one current where the future is first polled.
+    ///     futures::executor::block_on(to_thread(|| {
+    ///         std::thread::current().name().unwrap().to_owned()
+    ///     }))
     /// };
-    /// assert!(futures::executor::block_on(name).starts_with("mine-"));
+    /// assert!(name.starts_with("mine-"));
     /// ```
     pub fn enter(&self) -> EnterGuard {
         let prev = CURRENT.with(|current| current.replace(Some(self.clone())));
@@ -683,19 +685,30 @@ impl fmt::Display for ShutdownReport {
 /// ```
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct ToThread<T> {
-    /// The pool to submit to, until the first poll.
-    pool: Option<ThreadPool>,
+    /// Where the job goes on the first poll.
+    target: Target,
     job: std::sync::Arc<dyn Completion<T>>,
     done: bool,
 }
 
+/// The pool a [`ToThread`] submits to.
+enum Target {
+    /// A pool chosen up front ([`ThreadPool::run`]).
+    Pool(ThreadPool),
+    /// The pool current on the thread of the first poll ([`crate::to_thread`]).
+    Current,
+    /// Already submitted.
+    Submitted,
+}
+
 impl<T: Send + 'static> ToThread<T> {
-    pub(crate) fn new<F>(pool: ThreadPool, f: F) -> Self
+    /// A job for `pool`, or for the current pool at first poll if `pool` is `None`.
+    pub(crate) fn new<F>(pool: Option<ThreadPool>, f: F) -> Self
     where
         F: FnOnce() -> T + Send + 'static,
     {
         ToThread {
-            pool: Some(pool),
+            target: pool.map_or(Target::Current, Target::Pool),
             job: Job::new(f),
             done: false,
         }
@@ -707,7 +720,12 @@ impl<T> Future for ToThread<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let this = self.get_mut();
-        if let Some(pool) = this.pool.take() {
+        let pool = match std::mem::replace(&mut this.target, Target::Submitted) {
+            Target::Pool(pool) => Some(pool),
+            Target::Current => Some(ThreadPool::current()),
+            Target::Submitted => None,
+        };
+        if let Some(pool) = pool {
             if let Err(why) = pool.submit(std::sync::Arc::clone(&this.job).runnable()) {
                 this.job.fail(&why);
             }
@@ -728,7 +746,7 @@ impl<T> Future for ToThread<T> {
 
 impl<T> Drop for ToThread<T> {
     fn drop(&mut self) {
-        if self.pool.is_none() && !self.done {
+        if matches!(self.target, Target::Submitted) && !self.done {
             self.job.abandon();
         }
     }
@@ -737,7 +755,7 @@ impl<T> Drop for ToThread<T> {
 impl<T> fmt::Debug for ToThread<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ToThread")
-            .field("submitted", &self.pool.is_none())
+            .field("submitted", &matches!(self.target, Target::Submitted))
             .field("done", &self.done)
             .finish_non_exhaustive()
     }

@@ -377,12 +377,12 @@ fn enter_and_current_scope_the_pool() {
         let name = || thread::current().name().unwrap().to_owned();
         let ga = a.enter();
         assert!(ThreadPool::current().ptr_eq(&a));
-        let on_a = to_thread(name);
+        let on_a = to_thread(name); // not polled yet
         {
             let _gb = b.enter();
             assert!(ThreadPool::current().ptr_eq(&b));
-            // Chosen at call time: polled inside b's scope, still runs on a.
-            assert!(block_on(on_a).starts_with("pool-a-"));
+            // Chosen at first poll: created in a's scope, polled in b's, runs on b.
+            assert!(block_on(on_a).starts_with("pool-b-"));
             assert!(block_on(to_thread(name)).starts_with("pool-b-"));
         }
         assert!(ThreadPool::current().ptr_eq(&a));

@@ -16,15 +16,17 @@
 )]
 #![deny(unsafe_op_in_unsafe_fn)]
 
-// `with_current` is for leaf futures (sleeps, sockets), which live on the driver branch.
-#[allow(dead_code)]
 mod driver;
 mod loom;
+pub mod net;
 mod runtime;
 mod scheduler;
 pub mod task;
+pub mod time;
 
+pub use net::create_server;
 pub use runtime::{run, Builder, Handle, Runtime};
 pub use task::{
     all_tasks, current_task, spawn, spawn_local, yield_now, Task, TaskError, TaskId, TaskInfo,
 };
+pub use time::{interval, interval_at, sleep, sleep_until, Interval, Sleep};

@@ -498,8 +498,10 @@ fn builder_options_are_kept() {
         .build()
         .unwrap();
     let dbg = format!("{rt:?}");
-    assert!(dbg.contains("max_blocking_threads: 7"), "{dbg}");
-    assert!(dbg.contains("blocking_keep_alive: 3s"), "{dbg}");
+    // The runtime's blocking pool carries the blocking options.
+    assert!(dbg.contains("max_threads: 7"), "{dbg}");
+    assert!(dbg.contains("keep_alive: 3s"), "{dbg}");
+    assert!(dbg.contains("thread_name: \"opt-blocking\""), "{dbg}");
     assert!(dbg.contains("shutdown_timeout: 250ms"), "{dbg}");
     assert!(dbg.contains("worker_threads: 1"), "{dbg}");
 }

@@ -11,57 +11,223 @@
 //!   arrives before `park` makes that `park` return at once.
 //! - Leaf futures (sleeps, sockets) find their driver with [`with_current`]; the scheduler
 //!   makes it current on each worker thread and in `block_on` with [`enter`].
+//!
+//! Inside: one `polling::Poller` (epoll/kqueue) serves both I/O and time. `park` computes
+//! the next timer deadline from the wheel, waits in `Poller::wait` with the smaller of that
+//! and the caller's timeout, dispatches I/O readiness ([`reactor`]), then advances the
+//! wheel ([`crate::time`]) and wakes everything that became ready, outside every lock.
+//! `unpark` is `Poller::notify` (an eventfd write, deduplicated by polling's own flag), so
+//! a notify that lands before `wait` makes that `wait` return at once.
+//!
+//! After [`Driver::shutdown`]: every I/O waiter is woken and I/O readiness polls return an
+//! error (`"corio runtime is shut down"`), new registrations fail with that error; every
+//! timer waiter is woken and polling a timer (old or new) panics with a message saying the
+//! runtime shut down — a sleep after shutdown can neither complete honestly nor wait
+//! forever.
+
+pub(crate) mod poll_evented;
+pub(crate) mod reactor;
 
 use std::cell::RefCell;
 use std::io;
-use std::time::Duration;
+use std::task::Waker;
+use std::time::{Duration, Instant};
 
-use crate::loom::{Arc, Condvar, Mutex};
+use polling::Events;
+
+use crate::loom::{Arc, AtomicBool, Mutex, Ordering};
+use crate::time::wheel::{Inserted, Wheel};
+
+pub(crate) use reactor::{Direction, ScheduledIo};
 
 /// Blocks idle workers; wakes I/O and timer waiters.
 #[derive(Debug)]
 pub(crate) struct Driver {
-    unparked: Mutex<bool>,
-    condvar: Condvar,
+    pub(crate) io: reactor::Reactor,
+    time: Mutex<TimeState>,
+    /// Tick 0 of the wheel.
+    start: Instant,
+    /// Buffers used only by the (single) parked thread.
+    park: Mutex<ParkBuffers>,
+    shutdown: AtomicBool,
+}
+
+#[derive(Debug)]
+struct TimeState {
+    wheel: Wheel,
+    /// `Some(tick)` while a thread is (about to be) blocked in `park` planning to wake at
+    /// `tick` (`u64::MAX`: no timer); a timer inserted earlier than that must notify.
+    parked_until: Option<u64>,
+}
+
+struct ParkBuffers {
+    events: Events,
+    wakers: Vec<Waker>,
+}
+
+impl std::fmt::Debug for ParkBuffers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParkBuffers").finish_non_exhaustive()
+    }
 }
 
 impl Driver {
     /// Creates the driver (the OS poller and the timer wheel).
     pub(crate) fn new() -> io::Result<Driver> {
         Ok(Driver {
-            unparked: Mutex::new(false),
-            condvar: Condvar::new(),
+            io: reactor::Reactor::new()?,
+            time: Mutex::new(TimeState {
+                wheel: Wheel::new(),
+                parked_until: None,
+            }),
+            start: Instant::now(),
+            park: Mutex::new(ParkBuffers {
+                events: Events::new(),
+                wakers: Vec::new(),
+            }),
+            shutdown: AtomicBool::new(false),
         })
     }
 
     /// Waits for events up to `timeout` (`None` = no limit) and wakes whatever is ready.
     pub(crate) fn park(&self, timeout: Option<Duration>) {
-        let mut unparked = self.unparked.lock();
-        if !*unparked {
-            match timeout {
-                Some(t) if t.is_zero() => {}
-                Some(t) => {
-                    self.condvar.wait_for(&mut unparked, t);
-                }
-                None => {
-                    while !*unparked {
-                        self.condvar.wait(&mut unparked);
-                    }
-                }
+        let mut buffers = self.park.lock();
+        let ParkBuffers { events, wakers } = &mut *buffers;
+        let wait = if timeout == Some(Duration::ZERO) {
+            Some(Duration::ZERO)
+        } else {
+            let mut time = self.time.lock();
+            let next = time.wheel.next_expiration();
+            time.parked_until = Some(next.unwrap_or(u64::MAX));
+            let until_timer = next.map(|tick| self.until_tick(tick));
+            match (timeout, until_timer) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
             }
+        };
+        events.clear();
+        if let Err(e) = self.io.poller.wait(events, wait) {
+            // Nothing sensible to do but not spin: the scheduler parks again. EINTR is
+            // retried inside polling; other errors mean a broken epoll fd.
+            debug_assert!(false, "corio: Poller::wait failed: {e}");
         }
-        *unparked = false;
+        self.io.dispatch(events, wakers);
+        wakers.drain(..).for_each(Waker::wake);
+        self.process_timers(wakers);
     }
 
     /// Makes the current or next [`Driver::park`] return promptly.
     pub(crate) fn unpark(&self) {
-        *self.unparked.lock() = true;
-        self.condvar.notify_one();
+        notify(&self.io.poller);
     }
 
     /// Wakes every registered I/O and timer waiter; later registrations fail.
     pub(crate) fn shutdown(&self) {
+        if self.shutdown.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let mut wakers = Vec::new();
+        self.io.shutdown(&mut wakers);
+        self.time.lock().wheel.fire_all(&mut wakers);
+        wakers.into_iter().for_each(Waker::wake);
         self.unpark();
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Ordering::Acquire)
+    }
+
+    // ---- time --------------------------------------------------------------------------
+
+    /// Advances the wheel to now and wakes expired timers outside the lock.
+    fn process_timers(&self, wakers: &mut Vec<Waker>) {
+        let now = self.now_tick(Instant::now());
+        let mut time = self.time.lock();
+        time.parked_until = None;
+        time.wheel.advance(now, wakers);
+        drop(time);
+        wakers.drain(..).for_each(Waker::wake);
+    }
+
+    /// Ticks are whole milliseconds since `start`; a deadline rounds up so a timer never
+    /// fires early.
+    fn deadline_tick(&self, deadline: Instant) -> u64 {
+        let d = deadline.saturating_duration_since(self.start);
+        let ms = d.as_millis() + u128::from(d.subsec_nanos() % 1_000_000 != 0);
+        u64::try_from(ms).unwrap_or(u64::MAX / 2).min(u64::MAX / 2)
+    }
+
+    fn now_tick(&self, now: Instant) -> u64 {
+        let ms = now.saturating_duration_since(self.start).as_millis();
+        u64::try_from(ms).unwrap_or(u64::MAX / 2).min(u64::MAX / 2)
+    }
+
+    /// Time from now until `tick` begins, rounded up to a whole millisecond.
+    fn until_tick(&self, tick: u64) -> Duration {
+        let at = self.start + Duration::from_millis(tick);
+        let d = at.saturating_duration_since(Instant::now());
+        let ms = d.as_millis() + u128::from(d.subsec_nanos() % 1_000_000 != 0);
+        Duration::from_millis(u64::try_from(ms).unwrap_or(u64::MAX))
+    }
+
+    fn assert_timers_alive(&self) {
+        if self.is_shutdown() {
+            panic!(
+                "a corio timer was polled after its runtime shut down: \
+                 sleeps cannot be awaited once the runtime is dropped"
+            );
+        }
+    }
+
+    /// Files a timer for `deadline`; `None` if it is already due.
+    pub(crate) fn timer_register(&self, deadline: Instant, waker: &Waker) -> Option<usize> {
+        self.assert_timers_alive();
+        let when = self.deadline_tick(deadline);
+        let mut time = self.time.lock();
+        match time.wheel.insert(when, waker.clone()) {
+            Inserted::Elapsed => None,
+            Inserted::Pending(key) => {
+                let notify = time.parked_until.is_some_and(|t| when < t);
+                drop(time);
+                if notify {
+                    self.unpark();
+                }
+                Some(key)
+            }
+        }
+    }
+
+    /// True (and the entry removed) if the timer fired; otherwise refreshes its waker.
+    pub(crate) fn timer_poll(&self, key: usize, waker: &Waker) -> bool {
+        self.assert_timers_alive();
+        let mut time = self.time.lock();
+        if time.wheel.is_fired(key) {
+            time.wheel.remove(key);
+            true
+        } else {
+            time.wheel.set_waker(key, waker);
+            false
+        }
+    }
+
+    /// Removes a timer entry (a dropped or reset sleep).
+    pub(crate) fn timer_remove(&self, key: usize) {
+        self.time.lock().wheel.remove(key);
+    }
+
+    /// Number of timer entries alive (tests).
+    #[cfg(test)]
+    pub(crate) fn timer_entries(&self) -> usize {
+        self.time.lock().wheel.len()
+    }
+}
+
+/// The one place an unpark turns into a poller notification (see the module docs).
+fn notify(poller: &polling::Poller) {
+    if let Err(e) = poller.notify() {
+        // An eventfd write fails only if the counter would overflow, i.e. it is already
+        // pending: the wake-up is not lost.
+        debug_assert!(false, "corio: Poller::notify failed: {e}");
     }
 }
 
@@ -91,4 +257,101 @@ impl Drop for EnterGuard {
 /// Runs `f` with the current thread's driver, or returns `None` outside a runtime.
 pub(crate) fn with_current<R>(f: impl FnOnce(&Arc<Driver>) -> R) -> Option<R> {
     CURRENT.with(|c| c.borrow().as_ref().map(f))
+}
+
+/// The current driver, or a panic naming `what` and how to fix the call site.
+#[track_caller]
+pub(crate) fn current(what: &str) -> Arc<Driver> {
+    match with_current(Arc::clone) {
+        Some(d) => d,
+        None => panic!(
+            "{what} must be called from inside a corio runtime: \
+             wrap your code in corio::run(...) or Runtime::block_on"
+        ),
+    }
+}
+
+/// A driver parked in a loop by a helper thread, and a thread-parking `block_on` that
+/// enters it: tests of the driver, timers and sockets in isolation from the scheduler.
+#[cfg(all(test, not(loom)))]
+pub(crate) mod harness {
+    use std::future::Future;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::task::{Context, Poll, Wake, Waker};
+    use std::thread::JoinHandle;
+    use std::time::Instant;
+
+    use super::{enter, Driver};
+    use crate::loom::Arc;
+
+    struct ThreadWaker(std::thread::Thread);
+
+    impl Wake for ThreadWaker {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+        fn wake_by_ref(self: &std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+
+    #[derive(Debug)]
+    pub(crate) struct Harness {
+        pub(crate) driver: Arc<Driver>,
+        stop: std::sync::Arc<AtomicBool>,
+        parker: Option<JoinHandle<()>>,
+    }
+
+    impl Harness {
+        pub(crate) fn new() -> Harness {
+            let driver = Arc::new(Driver::new().expect("corio: cannot create the I/O driver"));
+            let stop = std::sync::Arc::new(AtomicBool::new(false));
+            let parker = {
+                let driver = driver.clone();
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    while !stop.load(Ordering::SeqCst) {
+                        driver.park(None);
+                    }
+                })
+            };
+            Harness {
+                driver,
+                stop,
+                parker: Some(parker),
+            }
+        }
+
+        /// Polls `fut` on this thread (with the driver entered) until it completes;
+        /// panics if `deadline` passes first.
+        pub(crate) fn block_on<F: Future>(&self, deadline: Option<Instant>, fut: F) -> F::Output {
+            let _guard = enter(self.driver.clone());
+            let waker = Waker::from(std::sync::Arc::new(ThreadWaker(std::thread::current())));
+            let mut cx = Context::from_waker(&waker);
+            let mut fut = std::pin::pin!(fut);
+            loop {
+                if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+                    return v;
+                }
+                match deadline {
+                    None => std::thread::park(),
+                    Some(d) => {
+                        let now = Instant::now();
+                        assert!(now < d, "test future did not complete in time");
+                        std::thread::park_timeout(d - now);
+                    }
+                }
+            }
+        }
+    }
+
+    impl Drop for Harness {
+        fn drop(&mut self) {
+            self.stop.store(true, Ordering::SeqCst);
+            self.driver.unpark();
+            if let Some(p) = self.parker.take() {
+                let _ = p.join();
+            }
+        }
+    }
 }

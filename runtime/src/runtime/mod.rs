@@ -135,7 +135,14 @@ impl Drop for Runtime {
             }
         }
         inner.driver().shutdown();
-        inner.blocking().shutdown(self.shutdown_timeout);
+        let report = inner.blocking().shutdown(self.shutdown_timeout);
+        if report.still_running() > 0 {
+            // Running jobs cannot be interrupted: say what was left behind.
+            eprintln!(
+                "corio: runtime shut down after {:?} with blocking jobs still running: {report}",
+                self.shutdown_timeout
+            );
+        }
     }
 }
 
@@ -145,9 +152,7 @@ impl fmt::Debug for Runtime {
         f.debug_struct("Runtime")
             .field("flavor", &self.handle.inner)
             .field("worker_threads", &self.threads.len())
-            .field("max_blocking_threads", &blocking.max_threads())
-            .field("blocking_keep_alive", &blocking.keep_alive())
-            .field("blocking_thread_name", &blocking.thread_name())
+            .field("blocking_pool", blocking.pool())
             .field("shutdown_timeout", &self.shutdown_timeout)
             .finish()
     }

@@ -1,0 +1,102 @@
+//! `PollEvented<T>`: a non-blocking OS object registered with the driver's reactor.
+//!
+//! Owns the object; dropping it (or [`PollEvented::into_inner`]) deletes the fd from the
+//! poller before the object is closed, as `polling`'s `add` contract requires.
+
+use std::io;
+use std::os::fd::AsRawFd;
+use std::task::{ready, Context, Poll};
+
+use corio_sync::coop;
+
+use super::{Direction, Driver, ScheduledIo};
+use crate::loom::Arc;
+
+/// A registered I/O object.
+#[derive(Debug)]
+pub(crate) struct PollEvented<T: AsRawFd> {
+    driver: Arc<Driver>,
+    sched: Arc<ScheduledIo>,
+    io: Option<T>,
+}
+
+impl<T: AsRawFd> PollEvented<T> {
+    /// Registers `io` (already non-blocking) with the current runtime's driver.
+    ///
+    /// Panics outside a runtime, naming `what` (e.g. `"corio::net::TcpStream::connect"`).
+    #[track_caller]
+    pub(crate) fn new(io: T, what: &str) -> io::Result<Self> {
+        Self::with_driver(super::current(what), io)
+    }
+
+    /// Registers `io` (already non-blocking) with `driver`.
+    pub(crate) fn with_driver(driver: Arc<Driver>, io: T) -> io::Result<Self> {
+        // SAFETY: `io` is owned by the returned value, whose `Drop`/`into_inner`
+        // deregister the fd before `io` can be closed.
+        let sched = unsafe { driver.io.register(io.as_raw_fd())? };
+        Ok(PollEvented {
+            driver,
+            sched,
+            io: Some(io),
+        })
+    }
+
+    /// The wrapped object.
+    pub(crate) fn get_ref(&self) -> &T {
+        self.io.as_ref().expect("PollEvented used after into_inner")
+    }
+
+    /// Deregisters and returns the object (still in non-blocking mode).
+    pub(crate) fn into_inner(mut self) -> T {
+        let io = self.io.take().expect("PollEvented used after into_inner");
+        self.driver.io.deregister(&self.sched);
+        io
+    }
+
+    /// Forgets the optimistic initial readiness for `dir` (a connect in progress).
+    pub(crate) fn clear_initial(&self, dir: Direction) {
+        self.sched.clear_unconditionally(dir);
+    }
+
+    /// Waits until the poller reports `dir` ready (no operation, no budget).
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
+        self.sched
+            .poll_ready(&self.driver.io.poller, cx, dir)
+            .map_ok(|_| ())
+    }
+
+    /// Runs `f` once `dir` is ready, retrying on `WouldBlock` (which clears readiness and
+    /// waits for the next event) and on `Interrupted`. Consumes one unit of coop budget.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        mut f: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        ready!(coop::poll_proceed(cx));
+        loop {
+            let ev = match self.sched.poll_ready(&self.driver.io.poller, cx, dir) {
+                Poll::Pending => {
+                    coop::refund();
+                    return Poll::Pending;
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Ok(ev)) => ev,
+            };
+            match f(self.get_ref()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.sched.clear_readiness(ev),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                r => return Poll::Ready(r),
+            }
+        }
+    }
+}
+
+impl<T: AsRawFd> Drop for PollEvented<T> {
+    fn drop(&mut self) {
+        if let Some(io) = self.io.take() {
+            self.driver.io.deregister(&self.sched);
+            drop(io);
+        }
+    }
+}

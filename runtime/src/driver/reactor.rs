@@ -1,0 +1,286 @@
+//! The I/O reactor: one `polling::Poller`, sources registered in oneshot mode.
+//!
+//! Each registered source has a [`ScheduledIo`]: readiness bits, an event tick, and
+//! separate read and write waiter lists. Readiness starts optimistic (both directions
+//! set), so the first operation on a fresh socket is attempted without a trip through the
+//! poller. An operation that hits `WouldBlock` clears the direction's bit — only if no
+//! event arrived since the readiness was observed (the tick) — and the next readiness poll
+//! stores the waker and re-arms the source (`Poller::modify`) with the union of the
+//! directions that have waiters. Oneshot delivery disarms the whole source, so when an
+//! event satisfies one direction while the other still has waiters, the dispatcher re-arms
+//! the source for the remaining direction: the read half and the write half of one socket,
+//! used from two tasks, are both woken.
+
+use std::io;
+use std::os::fd::{BorrowedFd, RawFd};
+use std::task::{Context, Poll, Waker};
+
+use polling::{Event, Events, Poller};
+use slab::Slab;
+
+use crate::loom::{Arc, AtomicBool, Mutex, Ordering};
+
+const READABLE: u8 = 0b01;
+const WRITABLE: u8 = 0b10;
+
+/// Which half of a source an operation uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Read,
+    Write,
+}
+
+impl Direction {
+    fn bit(self) -> u8 {
+        match self {
+            Direction::Read => READABLE,
+            Direction::Write => WRITABLE,
+        }
+    }
+}
+
+/// Readiness observed by a poll: pass it back to [`ScheduledIo::clear_readiness`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReadyEvent {
+    tick: u64,
+    dir: Direction,
+}
+
+/// The reactor half of the driver.
+#[derive(Debug)]
+pub(crate) struct Reactor {
+    pub(crate) poller: Poller,
+    sources: Mutex<Sources>,
+    shutdown: AtomicBool,
+}
+
+/// Registered sources. A poller key is the slab index plus a registration generation in
+/// the high bits, so an event queued for a source that was deregistered (and whose slab
+/// slot was reused) before dispatch is recognised as stale and dropped.
+#[derive(Debug, Default)]
+struct Sources {
+    slab: Slab<Arc<ScheduledIo>>,
+    generation: usize,
+}
+
+#[cfg(target_pointer_width = "64")]
+fn make_key(index: usize, generation: usize) -> usize {
+    index | ((generation & 0x7fff_ffff) << 32)
+}
+
+#[cfg(not(target_pointer_width = "64"))]
+fn make_key(index: usize, _generation: usize) -> usize {
+    index
+}
+
+#[cfg(target_pointer_width = "64")]
+fn key_index(key: usize) -> usize {
+    key & 0xffff_ffff
+}
+
+#[cfg(not(target_pointer_width = "64"))]
+fn key_index(key: usize) -> usize {
+    key
+}
+
+/// Per-source readiness and waiters.
+#[derive(Debug)]
+pub(crate) struct ScheduledIo {
+    key: usize,
+    fd: RawFd,
+    state: Mutex<IoState>,
+}
+
+#[derive(Debug)]
+struct IoState {
+    readiness: u8,
+    /// Bumped by every delivered event.
+    tick: u64,
+    readers: Vec<Waker>,
+    writers: Vec<Waker>,
+    /// Interest currently armed in the poller (oneshot: cleared by every delivery).
+    armed: u8,
+    shutdown: bool,
+}
+
+fn shutdown_error() -> io::Error {
+    io::Error::other("corio runtime is shut down")
+}
+
+impl Reactor {
+    pub(crate) fn new() -> io::Result<Reactor> {
+        Ok(Reactor {
+            poller: Poller::new()?,
+            sources: Mutex::new(Sources::default()),
+            shutdown: AtomicBool::new(false),
+        })
+    }
+
+    /// Registers `fd` with no interest armed yet.
+    ///
+    /// # Safety
+    /// `fd` must stay open until [`Reactor::deregister`] is called for the returned source.
+    pub(crate) unsafe fn register(&self, fd: RawFd) -> io::Result<Arc<ScheduledIo>> {
+        if self.shutdown.load(Ordering::Acquire) {
+            return Err(shutdown_error());
+        }
+        let mut sources = self.sources.lock();
+        sources.generation = sources.generation.wrapping_add(1);
+        let generation = sources.generation;
+        let entry = sources.slab.vacant_entry();
+        assert!(entry.key() < 0xffff_fffe, "too many corio I/O sources");
+        let key = make_key(entry.key(), generation);
+        let sched = Arc::new(ScheduledIo {
+            key,
+            fd,
+            state: Mutex::new(IoState {
+                readiness: READABLE | WRITABLE,
+                tick: 0,
+                readers: Vec::new(),
+                writers: Vec::new(),
+                armed: 0,
+                shutdown: false,
+            }),
+        });
+        // SAFETY: the caller keeps `fd` open until `deregister`, which `delete`s it from
+        // the poller before the owner closes it.
+        unsafe { self.poller.add(fd, Event::none(key))? };
+        entry.insert(sched.clone());
+        Ok(sched)
+    }
+
+    /// Removes a source from the poller; call before closing its fd.
+    pub(crate) fn deregister(&self, sched: &ScheduledIo) {
+        let mut sources = self.sources.lock();
+        let index = key_index(sched.key);
+        if sources.slab.get(index).is_some_and(|s| s.key == sched.key) {
+            sources.slab.remove(index);
+        }
+        drop(sources);
+        // SAFETY: the owner guarantees the fd is still open (it closes it after this).
+        let fd = unsafe { BorrowedFd::borrow_raw(sched.fd) };
+        // ENOENT/EBADF cannot happen for a registered open fd; nothing to do on error.
+        let _ = self.poller.delete(fd);
+    }
+
+    /// Applies delivered events: sets readiness, collects wakers, re-arms leftovers.
+    pub(crate) fn dispatch(&self, events: &Events, wakers: &mut Vec<Waker>) {
+        if events.is_empty() {
+            return;
+        }
+        let sources = self.sources.lock();
+        for ev in events.iter() {
+            let sched = match sources.slab.get(key_index(ev.key)) {
+                Some(s) if s.key == ev.key => s,
+                _ => continue, // deregistered since the kernel queued it
+            };
+            let mut st = sched.state.lock();
+            st.tick += 1;
+            st.armed = 0;
+            if ev.readable {
+                st.readiness |= READABLE;
+                wakers.append(&mut st.readers);
+            }
+            if ev.writable {
+                st.readiness |= WRITABLE;
+                wakers.append(&mut st.writers);
+            }
+            let want = interest(&st);
+            if want != 0 {
+                sched.arm(&self.poller, &mut st, want);
+            }
+        }
+    }
+
+    /// Wakes every waiter and fails every later readiness poll and registration.
+    pub(crate) fn shutdown(&self, wakers: &mut Vec<Waker>) {
+        self.shutdown.store(true, Ordering::Release);
+        let sources = self.sources.lock();
+        for (_, sched) in sources.slab.iter() {
+            let mut st = sched.state.lock();
+            st.shutdown = true;
+            wakers.append(&mut st.readers);
+            wakers.append(&mut st.writers);
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn sources(&self) -> usize {
+        self.sources.lock().slab.len()
+    }
+}
+
+fn interest(st: &IoState) -> u8 {
+    let mut want = 0;
+    if !st.readers.is_empty() {
+        want |= READABLE;
+    }
+    if !st.writers.is_empty() {
+        want |= WRITABLE;
+    }
+    want
+}
+
+fn push_waker(list: &mut Vec<Waker>, waker: &Waker) {
+    if !list.iter().any(|w| w.will_wake(waker)) {
+        list.push(waker.clone());
+    }
+}
+
+impl ScheduledIo {
+    /// Ready if `dir` is ready; otherwise stores the waker, arms the poller, `Pending`.
+    pub(crate) fn poll_ready(
+        &self,
+        poller: &Poller,
+        cx: &mut Context<'_>,
+        dir: Direction,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        let mut st = self.state.lock();
+        if st.shutdown {
+            return Poll::Ready(Err(shutdown_error()));
+        }
+        if st.readiness & dir.bit() != 0 {
+            return Poll::Ready(Ok(ReadyEvent { tick: st.tick, dir }));
+        }
+        match dir {
+            Direction::Read => push_waker(&mut st.readers, cx.waker()),
+            Direction::Write => push_waker(&mut st.writers, cx.waker()),
+        }
+        let want = interest(&st);
+        if want & !st.armed != 0 {
+            self.arm(poller, &mut st, want);
+        }
+        Poll::Pending
+    }
+
+    /// Forgets `ev`'s readiness after a `WouldBlock`, unless an event arrived since.
+    pub(crate) fn clear_readiness(&self, ev: ReadyEvent) {
+        let mut st = self.state.lock();
+        if st.tick == ev.tick {
+            st.readiness &= !ev.dir.bit();
+        }
+    }
+
+    /// Forgets readiness for `dir` whatever happened (fresh sources only).
+    pub(crate) fn clear_unconditionally(&self, dir: Direction) {
+        self.state.lock().readiness &= !dir.bit();
+    }
+
+    fn arm(&self, poller: &Poller, st: &mut IoState, want: u8) {
+        // SAFETY: a `ScheduledIo` is only reachable while its owner keeps the fd open
+        // (owners deregister before closing).
+        let fd = unsafe { BorrowedFd::borrow_raw(self.fd) };
+        let ev = Event::new(self.key, want & READABLE != 0, want & WRITABLE != 0);
+        match poller.modify(fd, ev) {
+            Ok(()) => st.armed = want,
+            Err(_) => {
+                // The fd can no longer be polled (e.g. closed under us): report it as
+                // ready so the operation runs and surfaces the real error.
+                st.readiness |= want;
+                let mut wakers = std::mem::take(&mut st.readers);
+                wakers.append(&mut st.writers);
+                wakers.into_iter().for_each(Waker::wake);
+            }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! Networking: TCP, UDP and Unix sockets on the runtime's reactor, plus asyncio's
+//! low-level server API ([`create_server`], [`Protocol`], [`Transport`]).
+//!
+//! Every socket is non-blocking and registered with the runtime's poller in oneshot
+//! mode; an operation is tried first and only waits for readiness after `WouldBlock`.
+//! Sockets must be created inside a corio runtime (constructors panic outside one, with
+//! a message saying how to fix it) and can be used from any of its tasks.
+//!
+//! # Examples
+//!
+//! An echo round trip:
+//!
+//! ```
+//! # corio_runtime::run(async {
+//! use corio_runtime::net::{TcpListener, TcpStream};
+//! let listener = TcpListener::bind("127.0.0.1:0").await?;
+//! let mut client = TcpStream::connect(listener.local_addr()?).await?;
+//! let (mut server, _) = listener.accept().await?;
+//! client.write_all(b"echo").await?;
+//! let mut buf = [0; 4];
+//! server.read_exact(&mut buf).await?;
+//! server.write_all(&buf).await?;
+//! client.read_exact(&mut buf).await?;
+//! assert_eq!(&buf, b"echo");
+//! # std::io::Result::Ok(()) }).unwrap();
+//! ```
+
+mod addr;
+mod server;
+mod stream;
+pub mod tcp;
+mod udp;
+pub mod unix;
+
+pub use addr::ToSocketAddrs;
+pub use server::{create_server, Protocol, Server, Transport, WRITE_HIGH_WATER};
+pub use tcp::{TcpListener, TcpStream};
+pub use udp::UdpSocket;
+pub use unix::{UnixListener, UnixStream};
+
+#[cfg(all(test, not(loom)))]
+mod tests;

@@ -1,0 +1,126 @@
+//! Byte-stream operations shared by TCP and Unix streams and their halves.
+
+use std::future::poll_fn;
+use std::io::{self, IoSlice, Read, Write};
+use std::os::fd::AsRawFd;
+use std::task::{Context, Poll};
+
+use crate::driver::poll_evented::PollEvented;
+use crate::driver::Direction;
+
+pub(crate) fn poll_read<T>(
+    io: &PollEvented<T>,
+    cx: &mut Context<'_>,
+    buf: &mut [u8],
+) -> Poll<io::Result<usize>>
+where
+    T: AsRawFd,
+    for<'a> &'a T: Read,
+{
+    io.poll_io(cx, Direction::Read, |s| {
+        let mut s = s;
+        s.read(buf)
+    })
+}
+
+pub(crate) fn poll_write<T>(
+    io: &PollEvented<T>,
+    cx: &mut Context<'_>,
+    buf: &[u8],
+) -> Poll<io::Result<usize>>
+where
+    T: AsRawFd,
+    for<'a> &'a T: Write,
+{
+    io.poll_io(cx, Direction::Write, |s| {
+        let mut s = s;
+        s.write(buf)
+    })
+}
+
+pub(crate) fn poll_write_vectored<T>(
+    io: &PollEvented<T>,
+    cx: &mut Context<'_>,
+    bufs: &[IoSlice<'_>],
+) -> Poll<io::Result<usize>>
+where
+    T: AsRawFd,
+    for<'a> &'a T: Write,
+{
+    io.poll_io(cx, Direction::Write, |s| {
+        let mut s = s;
+        s.write_vectored(bufs)
+    })
+}
+
+pub(crate) async fn read<T>(io: &PollEvented<T>, buf: &mut [u8]) -> io::Result<usize>
+where
+    T: AsRawFd,
+    for<'a> &'a T: Read,
+{
+    poll_fn(|cx| poll_read(io, cx, buf)).await
+}
+
+pub(crate) async fn read_exact<T>(io: &PollEvented<T>, mut buf: &mut [u8]) -> io::Result<()>
+where
+    T: AsRawFd,
+    for<'a> &'a T: Read,
+{
+    while !buf.is_empty() {
+        let n = read(io, buf).await?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "stream ended before the buffer was filled",
+            ));
+        }
+        buf = &mut buf[n..];
+    }
+    Ok(())
+}
+
+pub(crate) async fn write<T>(io: &PollEvented<T>, buf: &[u8]) -> io::Result<usize>
+where
+    T: AsRawFd,
+    for<'a> &'a T: Write,
+{
+    poll_fn(|cx| poll_write(io, cx, buf)).await
+}
+
+pub(crate) async fn write_all<T>(io: &PollEvented<T>, mut buf: &[u8]) -> io::Result<()>
+where
+    T: AsRawFd,
+    for<'a> &'a T: Write,
+{
+    while !buf.is_empty() {
+        let n = write(io, buf).await?;
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        buf = &buf[n..];
+    }
+    Ok(())
+}
+
+/// Completes a non-blocking `connect` that returned `err`: waits until the socket is
+/// writable, then reports the connection's outcome. `connected` tells whether the socket
+/// has a peer (e.g. `peer_addr().is_ok()`).
+pub(crate) async fn finish_connect<T: AsRawFd>(
+    io: &PollEvented<T>,
+    err: io::Error,
+    take_error: impl Fn(&T) -> io::Result<Option<io::Error>>,
+    connected: impl Fn(&T) -> bool,
+) -> io::Result<()> {
+    io.clear_initial(Direction::Write);
+    poll_fn(|cx| io.poll_ready(cx, Direction::Write)).await?;
+    if let Some(e) = take_error(io.get_ref())? {
+        return Err(e);
+    }
+    if connected(io.get_ref()) {
+        Ok(())
+    } else {
+        // Writable without a peer or a pending error: `connect` failed synchronously
+        // with `err` (it was not an "in progress" code).
+        Err(err)
+    }
+}

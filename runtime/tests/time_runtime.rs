@@ -1,0 +1,133 @@
+//! Timers on the real runtime (multi-thread and current-thread).
+
+use std::time::{Duration, Instant};
+
+use corio_runtime::time::{interval, sleep, sleep_until};
+use corio_runtime::{spawn, Builder, Runtime};
+
+/// Runs `f` on a fresh thread and fails the test if it does not finish within `secs`.
+fn with_timeout<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(secs))
+        .expect("test timed out (or panicked)")
+}
+
+#[test]
+fn sleeps_of_various_durations_on_the_multi_thread_runtime() {
+    with_timeout(20, || {
+        let rt = Runtime::new().unwrap();
+        rt.block_on(async {
+            let start = Instant::now();
+            let tasks: Vec<_> = [1u64, 5, 10, 30, 60, 100]
+                .into_iter()
+                .map(|ms| {
+                    spawn(async move {
+                        let d = Duration::from_millis(ms);
+                        let t = Instant::now();
+                        sleep(d).await;
+                        (d, t.elapsed())
+                    })
+                })
+                .collect();
+            for t in tasks {
+                let (d, took) = t.await.unwrap();
+                assert!(took >= d, "{d:?} sleep took only {took:?}");
+                assert!(
+                    took < d + Duration::from_millis(50),
+                    "{d:?} sleep took {took:?}"
+                );
+            }
+            assert!(start.elapsed() < Duration::from_millis(400));
+        });
+    });
+}
+
+#[test]
+fn sleeps_on_the_current_thread_runtime() {
+    with_timeout(20, || {
+        let rt = Builder::new_current_thread().build().unwrap();
+        rt.block_on(async {
+            let t = Instant::now();
+            let a = spawn(sleep(Duration::from_millis(30)));
+            let b = spawn(sleep(Duration::from_millis(10)));
+            b.await.unwrap();
+            let tb = t.elapsed();
+            a.await.unwrap();
+            let ta = t.elapsed();
+            assert!(
+                tb >= Duration::from_millis(10) && tb < Duration::from_millis(30),
+                "{tb:?}"
+            );
+            assert!(
+                ta >= Duration::from_millis(30) && ta < Duration::from_millis(90),
+                "{ta:?}"
+            );
+        });
+    });
+}
+
+#[test]
+fn hundred_thousand_spawned_sleeping_tasks() {
+    with_timeout(60, || {
+        let rt = Runtime::new().unwrap();
+        let took = rt.block_on(async {
+            let start = Instant::now();
+            let tasks: Vec<_> = (0..100_000u64)
+                .map(|i| spawn(sleep(Duration::from_millis(1 + i % 50))))
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+            start.elapsed()
+        });
+        assert!(took >= Duration::from_millis(50));
+        assert!(
+            took < Duration::from_secs(10),
+            "100k sleeping tasks took {took:?}"
+        );
+    });
+}
+
+#[test]
+fn interval_ticks_and_bursts_on_the_runtime() {
+    with_timeout(20, || {
+        corio_runtime::run(async {
+            let period = Duration::from_millis(15);
+            let mut iv = interval(period);
+            let t0 = iv.tick().await;
+            assert_eq!(iv.tick().await, t0 + period);
+            // Block this task (not a sleep): ticks fall behind, then burst.
+            std::thread::sleep(period * 3);
+            let b = Instant::now();
+            assert_eq!(iv.tick().await, t0 + period * 2);
+            assert_eq!(iv.tick().await, t0 + period * 3);
+            assert!(b.elapsed() < Duration::from_millis(10));
+        });
+    });
+}
+
+#[test]
+fn sleep_until_and_spawned_timers_from_another_thread_wake_a_parked_runtime() {
+    with_timeout(20, || {
+        let rt = Runtime::new().unwrap();
+        // Spawned from outside the runtime while every worker is parked.
+        std::thread::sleep(Duration::from_millis(20));
+        let deadline = Instant::now() + Duration::from_millis(25);
+        let task = rt.spawn(async move {
+            sleep_until(deadline).await;
+            Instant::now()
+        });
+        let woke = rt.block_on(task).unwrap();
+        assert!(woke >= deadline);
+        assert!(woke < deadline + Duration::from_millis(50));
+    });
+}
+
+#[test]
+#[should_panic(expected = "corio::sleep must be called from inside a corio runtime")]
+fn sleep_outside_a_runtime_panics() {
+    drop(sleep(Duration::from_millis(1)));
+}
