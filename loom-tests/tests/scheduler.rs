@@ -61,7 +61,7 @@ mod driver {
     }
 }
 
-use crate::loom::{thread, Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
+use crate::loom::{thread, Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
 use corio_loom_tests::model;
 use driver::Driver;
 use idle::Idle;
@@ -238,6 +238,9 @@ struct Shared {
     driver_lock: Mutex<()>,
     injector: Mutex<VecDeque<u32>>,
     ran: AtomicUsize,
+    /// Signalled after each task run, so the spawner can wait without spinning.
+    ran_lock: Mutex<()>,
+    ran_cv: Condvar,
     shutdown: AtomicBool,
 }
 
@@ -250,6 +253,8 @@ impl Shared {
             driver_lock: Mutex::new(()),
             injector: Mutex::new(VecDeque::new()),
             ran: AtomicUsize::new(0),
+            ran_lock: Mutex::new(()),
+            ran_cv: Condvar::new(),
             shutdown: AtomicBool::new(false),
         })
     }
@@ -295,7 +300,11 @@ impl Shared {
                 {
                     self.notify_parked();
                 }
-                self.ran.fetch_add(1, Ordering::SeqCst);
+                {
+                    let _g = self.ran_lock.lock();
+                    self.ran.fetch_add(1, Ordering::SeqCst);
+                    self.ran_cv.notify_all();
+                }
                 continue;
             }
             // park
@@ -341,12 +350,18 @@ fn worker_park_no_lost_wakeup_one_worker() {
 }
 
 /// Two workers (threads), a task spawned from outside: it runs exactly once, no worker
-/// stays asleep with the task queued (the spawner waits for it with a loom-visible wait;
-/// a lost wake-up is a deadlock), and shutdown wakes both workers.
+/// stays asleep with the task queued (the spawner waits for it on a condvar, so a lost
+/// wake-up is a loom deadlock), and shutdown wakes both workers.
+///
+/// The reactor is held by the spawner throughout, so both workers sleep on their condvars:
+/// with two workers racing `driver_lock.try_lock()`, loom 0.7 can mark the loser blocked
+/// when the winner acquires (tokio-rs/loom#376, a false deadlock at 3+ preemptions). The
+/// driver path is covered by the one-worker model and the parker models above.
 #[test]
 fn worker_park_two_workers_one_task() {
     model(|| {
         let shared = Shared::new(2);
+        let _reactor_held_elsewhere = shared.driver_lock.lock();
         let workers: Vec<_> = (0..2)
             .map(|i| {
                 let s = shared.clone();
@@ -354,8 +369,11 @@ fn worker_park_two_workers_one_task() {
             })
             .collect();
         shared.spawn(1);
-        while shared.ran.load(Ordering::SeqCst) == 0 {
-            thread::yield_now();
+        {
+            let mut g = shared.ran_lock.lock();
+            while shared.ran.load(Ordering::SeqCst) == 0 {
+                shared.ran_cv.wait(&mut g);
+            }
         }
         shared.shutdown();
         for w in workers {
