@@ -1,7 +1,7 @@
 //! loom models of `corio_sync::Barrier`.
 #![cfg(loom)]
 
-use corio_loom_tests::model;
+use corio_loom_tests::model_with;
 use corio_sync::Barrier;
 use loom::future::block_on;
 use loom::sync::Arc;
@@ -11,7 +11,7 @@ use loom::thread;
 /// are released, exactly one is the leader, and the indices are 0 and 1.
 #[test]
 fn barrier_two_generations() {
-    model(|| {
+    model_with(3, || {
         let b = Arc::new(Barrier::new(2));
         let b2 = b.clone();
         let pass = |b: &Barrier| {

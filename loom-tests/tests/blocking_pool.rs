@@ -9,8 +9,8 @@
 #![cfg(loom)]
 
 use corio_blocking::ThreadPool;
-use corio_loom_tests::model;
 use corio_loom_tests::probe::poll_once;
+use corio_loom_tests::{model, model_with};
 use loom::future::block_on;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
@@ -52,7 +52,7 @@ fn pool(max_threads: usize) -> ThreadPool {
 /// new one is spawned — the job always runs; the pool never exceeds its cap.
 #[test]
 fn blocking_spawn_vs_idle_exit_never_strands_a_job() {
-    model(|| {
+    model_with(3, || {
         let pool = pool(1);
         assert_eq!(block_on(pool.run(|| 1)), 1);
         assert!(pool.thread_count() <= 1);
@@ -88,7 +88,7 @@ fn blocking_concurrent_submitters_vs_keep_alive_exit() {
 #[test]
 fn blocking_shutdown_vs_submit() {
     quiet_shutdown_panics();
-    model(|| {
+    model_with(3, || {
         let pool = pool(1);
         let ran = Arc::new(AtomicUsize::new(0));
         let r2 = ran.clone();

@@ -4,7 +4,7 @@
 #![cfg(loom)]
 
 use corio_loom_tests::broken::{HandoffSemaphore, Parker};
-use corio_loom_tests::model;
+use corio_loom_tests::model_with;
 use corio_loom_tests::probe::poll_once;
 use loom::sync::Arc;
 use loom::thread;
@@ -13,7 +13,7 @@ use loom::thread;
 /// the permit must end up back in the semaphore whether the waiter was removed or granted
 /// before the drop.
 fn dropped_waiter_races_release<const PASS_ON: bool>() {
-    model(|| {
+    model_with(3, || {
         let s = Arc::new(HandoffSemaphore::<PASS_ON>::new(0));
         let s2 = s.clone();
         let t = thread::spawn(move || s2.release());
@@ -41,7 +41,7 @@ fn broken_twin_semaphore_dropped_granted_waiter_forgets_permit() {
 /// `unpark` on another thread races `park`: the parker must always return (a lost
 /// wake-up is a loom deadlock).
 fn unpark_races_park<const CAS: bool>() {
-    model(|| {
+    model_with(3, || {
         let p = std::sync::Arc::new(Parker::<CAS>::new());
         let p2 = p.clone();
         let t = thread::spawn(move || p2.unpark());

@@ -1,7 +1,7 @@
 //! loom models of `corio_sync::Condition`.
 #![cfg(loom)]
 
-use corio_loom_tests::model;
+use corio_loom_tests::model_with;
 use corio_loom_tests::probe::Probe;
 use corio_sync::{Condition, Mutex};
 use loom::future::block_on;
@@ -13,7 +13,7 @@ use loom::thread;
 /// third keeps waiting.
 #[test]
 fn condition_notify_n_wakes_exactly_n() {
-    model(|| {
+    model_with(3, || {
         let m = Arc::new(Mutex::new(()));
         let c = Arc::new(Condition::new());
         let probes = [Probe::new(), Probe::new(), Probe::new()];
@@ -45,7 +45,7 @@ fn condition_notify_n_wakes_exactly_n() {
 /// drop passes it on, so the second waiter is woken exactly once either way.
 #[test]
 fn condition_notified_waiter_dropped_passes_it_on() {
-    model(|| {
+    model_with(3, || {
         let m = Arc::new(Mutex::new(()));
         let c = Arc::new(Condition::new());
         let (pa, pb) = (Probe::new(), Probe::new());
@@ -68,7 +68,7 @@ fn condition_notified_waiter_dropped_passes_it_on() {
 /// under the lock and notifies. No wake-up is lost between the check and the wait.
 #[test]
 fn condition_wait_while_sees_the_update() {
-    model(|| {
+    model_with(3, || {
         let m = Arc::new(Mutex::new(0usize));
         let c = Arc::new(Condition::new());
         let (m2, c2) = (m.clone(), c.clone());

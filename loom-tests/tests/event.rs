@@ -1,7 +1,7 @@
 //! loom models of `corio_sync::Event`.
 #![cfg(loom)]
 
-use corio_loom_tests::model;
+use corio_loom_tests::model_with;
 use corio_loom_tests::probe::Probe;
 use corio_sync::Event;
 use loom::future::block_on;
@@ -13,7 +13,7 @@ use loom::thread;
 /// exactly once and complete, although the flag is already clear when they look.
 #[test]
 fn event_set_wakes_every_waiter_even_if_cleared() {
-    model(|| {
+    model_with(3, || {
         let e = Arc::new(Event::new());
         let (pa, pa2, pb) = (Probe::new(), Probe::new(), Probe::new());
         let mut wa = Box::pin(e.wait());
@@ -40,7 +40,7 @@ fn event_set_wakes_every_waiter_even_if_cleared() {
 /// `set` races a waiter thread's first poll: the waiter always completes.
 #[test]
 fn event_set_races_wait() {
-    model(|| {
+    model_with(3, || {
         let e = Arc::new(Event::new());
         let e2 = e.clone();
         let t = thread::spawn(move || block_on(e2.wait()));
@@ -54,7 +54,7 @@ fn event_set_races_wait() {
 /// ready even though the flag was cleared before it looked.
 #[test]
 fn event_registered_waiter_survives_clear() {
-    model(|| {
+    model_with(3, || {
         let e = Arc::new(Event::new());
         let probe = Probe::new();
         let mut w = Box::pin(e.wait());

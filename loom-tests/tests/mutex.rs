@@ -2,7 +2,7 @@
 //! waiter dropped after being granted the lock handing it on.
 #![cfg(loom)]
 
-use corio_loom_tests::model;
+use corio_loom_tests::model_with;
 use corio_loom_tests::probe::{poll_once, Probe};
 use corio_sync::Mutex;
 use loom::future::block_on;
@@ -21,7 +21,7 @@ fn bump(m: &Mutex<usize>) {
 /// `UnsafeCell` tracking inside the mutex reports any overlapping access to the value.
 #[test]
 fn mutex_exclusion() {
-    model(|| {
+    model_with(3, || {
         let m = Arc::new(Mutex::new(0usize));
         let m2 = m.clone();
         let t = thread::spawn(move || bump(&m2));
@@ -37,7 +37,7 @@ fn mutex_exclusion() {
 /// directly (`try_lock` right after fails), and every holder gets its turn.
 #[test]
 fn mutex_fifo_handoff_without_barging() {
-    model(|| {
+    model_with(3, || {
         let m = Arc::new(Mutex::new(Vec::new()));
         let m2 = m.clone();
         let t = thread::spawn(move || block_on(m2.lock()).push(0));
@@ -76,7 +76,7 @@ fn mutex_fifo_handoff_without_barging() {
 /// observes it: the lock must go on to the next waiter (another thread), not be lost.
 #[test]
 fn mutex_granted_waiter_dropped_hands_lock_on() {
-    model(|| {
+    model_with(3, || {
         let m = Arc::new(Mutex::new(0usize));
         let held = m.try_lock().unwrap();
         let m2 = m.clone();
@@ -96,7 +96,7 @@ fn mutex_granted_waiter_dropped_hands_lock_on() {
 /// waiter was removed first or granted first, the lock ends up free.
 #[test]
 fn mutex_unlock_races_waiter_drop() {
-    model(|| {
+    model_with(3, || {
         let m = Arc::new(Mutex::new(()));
         let m2 = m.clone();
         let (tx, rx) = corio_sync::oneshot::channel::<()>();

@@ -1,7 +1,7 @@
 //! loom models of `corio_sync::oneshot`.
 #![cfg(loom)]
 
-use corio_loom_tests::model;
+use corio_loom_tests::model_with;
 use corio_loom_tests::probe::Probe;
 use corio_sync::oneshot;
 use corio_sync::RecvError;
@@ -13,7 +13,7 @@ use std::task::Poll;
 /// `send` races the receiver's first poll: the value always arrives (no lost wake-up).
 #[test]
 fn oneshot_send_races_receive() {
-    model(|| {
+    model_with(3, || {
         let (tx, rx) = oneshot::channel::<usize>();
         let t = thread::spawn(move || tx.send(7).is_ok());
         assert_eq!(block_on(rx), Ok(7));
@@ -25,7 +25,7 @@ fn oneshot_send_races_receive() {
 /// it was refused (given back) or dropped with the channel.
 #[test]
 fn oneshot_send_races_receiver_drop() {
-    model(|| {
+    model_with(3, || {
         let (tx, rx) = oneshot::channel::<Arc<()>>();
         let v = Arc::new(());
         let v2 = v.clone();
@@ -39,7 +39,7 @@ fn oneshot_send_races_receiver_drop() {
 /// The sender dropped without sending wakes the receiver with `RecvError`.
 #[test]
 fn oneshot_sender_drop_wakes_receiver() {
-    model(|| {
+    model_with(3, || {
         let (tx, rx) = oneshot::channel::<usize>();
         let t = thread::spawn(move || drop(tx));
         assert_eq!(block_on(rx), Err(RecvError));
@@ -51,7 +51,7 @@ fn oneshot_sender_drop_wakes_receiver() {
 /// pending, the *new* waker is the one woken, exactly once, and the value is then ready.
 #[test]
 fn oneshot_waker_swap_races_send() {
-    model(|| {
+    model_with(3, || {
         let (tx, mut rx) = oneshot::channel::<usize>();
         let (p1, p2) = (Probe::new(), Probe::new());
         let t = thread::spawn(move || tx.send(5).unwrap());

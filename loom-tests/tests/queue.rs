@@ -2,7 +2,7 @@
 //! being handed an item, and shutdown (graceful and immediate).
 #![cfg(loom)]
 
-use corio_loom_tests::model;
+use corio_loom_tests::model_with;
 use corio_loom_tests::probe::{poll_once, Probe};
 use corio_sync::{GetError, Queue, QueueShutDown};
 use loom::future::block_on;
@@ -15,7 +15,7 @@ use loom::thread;
 /// `join` returns only once both items were marked done.
 #[test]
 fn queue_put_get_task_done_join() {
-    model(|| {
+    model_with(3, || {
         let q = Queue::new(1);
         q.put_nowait(1).unwrap();
         let mut put2 = Box::pin(q.put(2));
@@ -46,7 +46,7 @@ fn queue_put_get_task_done_join() {
 /// second getter is woken once and receives it, and nothing is left in the queue.
 #[test]
 fn queue_getter_dropped_after_grant_keeps_item() {
-    model(|| {
+    model_with(3, || {
         let q = Queue::new(0);
         let pb = Probe::new();
         let mut ga = Box::pin(q.get());
@@ -70,7 +70,7 @@ fn queue_getter_dropped_after_grant_keeps_item() {
 /// after the shutdown — and the queue then reports `ShutDown`.
 #[test]
 fn queue_shutdown_conserves_items() {
-    model(|| {
+    model_with(3, || {
         let q = Queue::new(1);
         q.put_nowait(1).unwrap();
         let q1 = q.clone();
@@ -100,7 +100,7 @@ fn queue_shutdown_conserves_items() {
 /// waiting on another thread returns; getters then fail.
 #[test]
 fn queue_immediate_shutdown_releases_join() {
-    model(|| {
+    model_with(3, || {
         let q = Queue::new(0);
         q.put_nowait(1).unwrap();
         let q2 = q.clone();

@@ -62,7 +62,7 @@ mod driver {
 }
 
 use crate::loom::{thread, Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
-use corio_loom_tests::model;
+use corio_loom_tests::model_with;
 use driver::Driver;
 use idle::Idle;
 use park::{Parked, Parker};
@@ -77,7 +77,7 @@ use std::collections::VecDeque;
 /// always wakes it. Then a second round reuses the parker.
 #[test]
 fn parker_unpark_races_park_on_condvar() {
-    model(|| {
+    model_with(3, || {
         let driver = Arc::new(Driver::new());
         let driver_lock = Mutex::new(());
         let parker = Arc::new(Parker::new());
@@ -95,7 +95,7 @@ fn parker_unpark_races_park_on_condvar() {
 /// racing the park reaches it through `Driver::unpark` (or is seen before it sleeps).
 #[test]
 fn parker_unpark_races_park_in_driver() {
-    model(|| {
+    model_with(3, || {
         let driver = Arc::new(Driver::new());
         let driver_lock = Mutex::new(());
         let parker = Arc::new(Parker::new());
@@ -112,7 +112,7 @@ fn parker_unpark_races_park_in_driver() {
 /// each one sleeps, and the reactor is free again afterwards.
 #[test]
 fn parker_two_workers_one_reactor() {
-    model(|| {
+    model_with(3, || {
         let driver = Arc::new(Driver::new());
         let driver_lock = Arc::new(Mutex::new(()));
         let parkers = Arc::new([Parker::new(), Parker::new()]);
@@ -142,7 +142,7 @@ fn parker_two_workers_one_reactor() {
 /// With `rescan = false` it does not: the task can be left in the injector with every
 /// worker parked and nobody woken.
 fn last_searcher_vs_spawn(rescan: bool) {
-    model(move || {
+    model_with(3, move || {
         let idle = Arc::new(Idle::new(2));
         let injector = Arc::new(Mutex::new(VecDeque::new()));
         let woken = Arc::new(Mutex::new(Vec::new()));
@@ -199,7 +199,7 @@ fn broken_twin_idle_last_searcher_skips_rescan() {
 /// searching", skip the wake-up, and strand its task. A spawn afterwards wakes one worker.
 #[test]
 fn idle_searching_count_returns_to_zero() {
-    model(|| {
+    model_with(3, || {
         let idle = Arc::new(Idle::new(2));
         let handles: Vec<_> = (0..2)
             .map(|i| {
@@ -339,7 +339,7 @@ impl Shared {
 /// the task — a lost wake-up is a loom deadlock.
 #[test]
 fn worker_park_no_lost_wakeup_one_worker() {
-    model(|| {
+    model_with(3, || {
         let shared = Shared::new(1);
         let s2 = shared.clone();
         let worker = thread::spawn(move || s2.worker(0, |s| s.ran.load(Ordering::SeqCst) > 0));
@@ -359,7 +359,7 @@ fn worker_park_no_lost_wakeup_one_worker() {
 /// driver path is covered by the one-worker model and the parker models above.
 #[test]
 fn worker_park_two_workers_one_task() {
-    model(|| {
+    model_with(3, || {
         let shared = Shared::new(2);
         let _reactor_held_elsewhere = shared.driver_lock.lock();
         let workers: Vec<_> = (0..2)

@@ -2,7 +2,7 @@
 //! hand-off without barging, and hand-off when a granted waiter is dropped.
 #![cfg(loom)]
 
-use corio_loom_tests::model;
+use corio_loom_tests::model_with;
 use corio_loom_tests::probe::{poll_once, Probe};
 use corio_sync::{BoundExceeded, BoundedSemaphore, Semaphore};
 use loom::future::block_on;
@@ -13,7 +13,7 @@ use loom::thread;
 /// One permit, two tasks: never both inside, and the permit is back at the end.
 #[test]
 fn semaphore_permit_conservation() {
-    model(|| {
+    model_with(3, || {
         let s = Arc::new(Semaphore::new(1));
         let inside = Arc::new(AtomicUsize::new(0));
         let enter = |s: &Semaphore, inside: &AtomicUsize| {
@@ -39,7 +39,7 @@ fn semaphore_permit_conservation() {
 /// `try_acquire` never gets it, the waiter is woken exactly once, and nothing is left over.
 #[test]
 fn semaphore_release_hands_off_without_barging() {
-    model(|| {
+    model_with(3, || {
         let s = Arc::new(Semaphore::new(0));
         let probe = Probe::new();
         let mut fa = Box::pin(s.acquire());
@@ -68,7 +68,7 @@ fn semaphore_release_hands_off_without_barging() {
 /// permit is never lost.
 #[test]
 fn semaphore_cancelled_waiter_races_release() {
-    model(|| {
+    model_with(3, || {
         let s = Arc::new(Semaphore::new(0));
         let s2 = s.clone();
         let t = thread::spawn(move || {
@@ -87,7 +87,7 @@ fn semaphore_cancelled_waiter_races_release() {
 /// which must complete; the permit is not duplicated.
 #[test]
 fn semaphore_granted_waiter_dropped_hands_permit_on() {
-    model(|| {
+    model_with(3, || {
         let s = Arc::new(Semaphore::new(0));
         let mut fa = Box::pin(s.acquire());
         assert!(poll_once(fa.as_mut()).is_pending());
@@ -104,7 +104,7 @@ fn semaphore_granted_waiter_dropped_hands_permit_on() {
 /// accepted, and the semaphore is back at its bound.
 #[test]
 fn bounded_semaphore_release_respects_bound() {
-    model(|| {
+    model_with(3, || {
         let s = Arc::new(BoundedSemaphore::new(1));
         let s2 = s.clone();
         let t = thread::spawn(move || {
@@ -125,7 +125,7 @@ fn bounded_semaphore_release_respects_bound() {
 /// permit is handed on or returned, never lost, and never exceeds the bound.
 #[test]
 fn bounded_semaphore_granted_waiter_dropped_hands_permit_on() {
-    model(|| {
+    model_with(3, || {
         let s = Arc::new(BoundedSemaphore::new(1));
         let (tx, rx) = corio_sync::oneshot::channel::<()>();
         let s2 = s.clone();

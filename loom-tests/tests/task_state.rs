@@ -21,7 +21,7 @@ mod loom {
 }
 
 use crate::loom::{thread, AtomicBool, AtomicUsize, Mutex, Ordering, UnsafeCell};
-use corio_loom_tests::model;
+use corio_loom_tests::model_with;
 use corio_loom_tests::probe::Probe;
 use state::{
     State, TransitionToCancel, TransitionToIdle, TransitionToNotifiedByVal, TransitionToRunning,
@@ -315,7 +315,7 @@ impl Task {
 /// by exactly one side, and the task is freed exactly once.
 #[test]
 fn task_complete_races_join_handle_drop() {
-    model(|| {
+    model_with(3, || {
         let task = Task::spawn(true);
         let t2 = task.clone();
         let worker = thread::spawn(move || t2.drain());
@@ -330,7 +330,7 @@ fn task_complete_races_join_handle_drop() {
 /// output is then readable. Then the handle is dropped and the task freed exactly once.
 #[test]
 fn task_join_waker_races_completion() {
-    model(|| {
+    model_with(3, || {
         let task = Task::spawn(true);
         let t2 = task.clone();
         let worker = thread::spawn(move || t2.drain());
@@ -361,7 +361,7 @@ fn task_join_waker_races_completion() {
 /// the poll, the task is polled again and completes — no wake-up is lost.
 #[test]
 fn task_wake_races_poll() {
-    model(|| {
+    model_with(3, || {
         let task = Task::spawn(false);
         // First poll: pending; the future keeps two waker clones (e.g. a timer and a
         // socket), one of which fires spuriously.
@@ -401,7 +401,7 @@ fn task_wake_races_poll() {
 /// is freed exactly once.
 #[test]
 fn task_cancel_races_wake_and_poll() {
-    model(|| {
+    model_with(3, || {
         let task = Task::spawn(false);
         // First poll: pending, one waker clone kept by the event source.
         assert!(task.state.transition_to_running() == TransitionToRunning::Success);

@@ -106,3 +106,28 @@ fn bank_transfer_never_overdraws() {
 fn bank_check_then_act_overdraws() {
     two_withdrawals(true);
 }
+
+/// The README's "Model-check your own code" example, verbatim: keep them in sync.
+#[test]
+fn readme_two_withdrawals_never_overdraw() {
+    loom::model(|| {
+        let balance = Arc::new(Mutex::new(100u64));
+        let withdraw = |b: Arc<Mutex<u64>>| {
+            block_on(async move {
+                let mut g = b.lock().await;
+                if *g >= 60 {
+                    *g -= 60;
+                    true
+                } else {
+                    false
+                }
+            })
+        };
+        let b2 = balance.clone();
+        let t = thread::spawn(move || withdraw(b2));
+        let mine = withdraw(balance.clone());
+        let theirs = t.join().unwrap();
+        assert!(mine ^ theirs, "exactly one withdrawal succeeds");
+        assert_eq!(*block_on(balance.lock()), 40);
+    });
+}
