@@ -162,6 +162,12 @@ pub struct Parker<const CAS: bool> {
     thread: loom::thread::Thread,
 }
 
+impl<const CAS: bool> Default for Parker<CAS> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 const EMPTY: usize = 0;
 const PARKED: usize = 1;
 const NOTIFIED: usize = 2;

@@ -55,6 +55,13 @@ struct Task {
     freed: AtomicBool,
 }
 
+// SAFETY: like corio's task cell: the stage and the join-waker slot are only accessed as
+// the state word's ownership rules allow — which is what these models check (loom's cells
+// report any access that breaks them).
+unsafe impl Send for Task {}
+// SAFETY: as above.
+unsafe impl Sync for Task {}
+
 impl Task {
     /// A spawned task: registry + first `Notified` (queued) + join handle references.
     fn spawn(ready: bool) -> Arc<Task> {
