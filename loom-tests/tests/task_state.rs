@@ -50,6 +50,8 @@ struct Task {
     event: AtomicBool,
     /// `Notified` references sitting in the run queue.
     queued: Mutex<usize>,
+    /// Listed in the runtime's registry (which holds a reference while it is).
+    listed: Mutex<bool>,
     future_drops: AtomicUsize,
     output_disposals: AtomicUsize,
     freed: AtomicBool,
@@ -71,6 +73,7 @@ impl Task {
             join_waker: UnsafeCell::new(None),
             event: AtomicBool::new(ready),
             queued: Mutex::new(1),
+            listed: Mutex::new(true),
             future_drops: AtomicUsize::new(0),
             output_disposals: AtomicUsize::new(0),
             freed: AtomicBool::new(false),
@@ -201,8 +204,14 @@ impl Task {
                     .wake_by_ref();
             });
         }
-        // The `Notified` being run and the registry's reference.
-        if self.state.transition_to_terminal(2) {
+        // The `Notified` being run, and the registry's reference if it still listed the
+        // task (`Schedule::release`); if runtime shutdown unlisted it first, the reference
+        // being run *is* the registry's.
+        let released = mem::replace(&mut *self.listed.lock(), false);
+        if self
+            .state
+            .transition_to_terminal(if released { 2 } else { 1 })
+        {
             self.dealloc();
         }
     }
@@ -300,6 +309,36 @@ impl Task {
             drop(waker);
         }
         self.drop_reference();
+    }
+
+    // ---- runtime shutdown (registry.rs close_and_shutdown_all, harness::shutdown) ----
+
+    /// The registry pops the task (if still listed) and shuts it down with its reference.
+    fn shutdown_from_registry(&self) {
+        if !mem::replace(&mut *self.listed.lock(), false) {
+            return; // completed and released first
+        }
+        if !self.state.transition_to_shutdown() {
+            // Running (the worker finishes or cancels it) or complete: drop our reference.
+            self.drop_reference();
+            return;
+        }
+        self.cancel_task();
+        self.complete();
+    }
+
+    /// Workers exiting at shutdown drop the `Notified`s left in their queues.
+    fn drop_queued(&self) {
+        loop {
+            {
+                let mut q = self.queued.lock();
+                if *q == 0 {
+                    return;
+                }
+                *q -= 1;
+            }
+            self.drop_reference();
+        }
     }
 
     /// Runs whatever is still queued (the worker keeps going after the racing part).
@@ -437,6 +476,45 @@ fn task_cancel_races_wake_and_poll() {
         };
         if !cancelled {
             assert_eq!(out, Ok(42), "cancel() said complete, output says otherwise");
+        }
+        task.drop_join_handle();
+        task.assert_done();
+    });
+}
+
+/// Runtime shutdown (the registry shutting every listed task down) races a wake and a
+/// worker's poll: the future is dropped exactly once — completed by the worker, or claimed
+/// and cancelled by shutdown, or cancelled by the worker that finds `CANCELLED` after its
+/// poll — the join handle sees a finished task, and the last reference (a `Notified` left
+/// in a queue and dropped by the exiting worker, the registry's, the handle's) frees it
+/// exactly once.
+#[test]
+fn task_shutdown_races_wake_and_poll() {
+    model_with(3, || {
+        let task = Task::spawn(false);
+        assert!(task.state.transition_to_running() == TransitionToRunning::Success);
+        assert!(task.poll_future().is_pending());
+        task.clone_waker();
+        *task.queued.lock() -= 1;
+        assert_eq!(task.state.transition_to_idle(), TransitionToIdle::Ok);
+
+        let t2 = task.clone();
+        let source = thread::spawn(move || {
+            t2.event.store(true, Ordering::SeqCst);
+            t2.wake_by_val();
+        });
+        let t3 = task.clone();
+        let worker = thread::spawn(move || {
+            t3.run_one();
+        });
+        task.shutdown_from_registry();
+        source.join().unwrap();
+        worker.join().unwrap();
+        task.drop_queued();
+        let probe = Probe::new();
+        match task.poll_join(probe.waker()) {
+            Poll::Ready(out) => assert!(out == Ok(42) || out == Err(Cancelled), "{out:?}"),
+            Poll::Pending => panic!("shutdown left the task unfinished"),
         }
         task.drop_join_handle();
         task.assert_done();
