@@ -24,7 +24,12 @@ use syn::{Expr, ExprLit, ItemFn, Lit, Meta, Token};
 /// `worker_threads = N` (multi-thread only), `crate = "path"` (if corio is renamed).
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand(args, item, Kind::Main).unwrap_or_else(|e| e.to_compile_error().into())
+    expand(args, item, Kind::Main).unwrap_or_else(|e| {
+        // A placeholder `main` keeps the error above from being followed by "`main`
+        // function not found".
+        let error = e.to_compile_error();
+        quote!(#error fn main() {}).into()
+    })
 }
 
 /// Runs an `async fn` test on a corio runtime (current-thread unless told otherwise).

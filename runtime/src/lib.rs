@@ -16,6 +16,7 @@
 )]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod combinators;
 mod driver;
 mod loom;
 pub mod net;
@@ -24,6 +25,10 @@ mod scheduler;
 pub mod task;
 pub mod time;
 
+pub use combinators::{
+    as_completed, gather, try_gather, wait, wait_for, wait_until, AsCompleted, GroupError,
+    GroupShutDown, ReturnWhen, TaskGroup, TimeoutError,
+};
 pub use net::create_server;
 pub use runtime::{run, Builder, Handle, Runtime};
 pub use task::{

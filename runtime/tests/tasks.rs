@@ -420,3 +420,33 @@ fn awaiting_task_cancelled_while_it_awaits_another() {
         }
     });
 }
+
+#[test]
+fn coop_budget_makes_a_busy_task_yield_to_others() {
+    // A task completing 1 000 always-ready operations in a row is preempted by the
+    // 128-unit budget, so a task spawned after it runs before it finishes.
+    with_timeout(30, || {
+        let rt = common::current_thread();
+        rt.block_on(async {
+            let other_ran = Arc::new(AtomicBool::new(false));
+            let o = other_ran.clone();
+            let busy = spawn(async move {
+                for i in 0..1000 {
+                    std::future::poll_fn(corio_sync::coop::poll_proceed).await;
+                    if o.load(Ordering::SeqCst) {
+                        return Some(i);
+                    }
+                }
+                None
+            });
+            let o = other_ran.clone();
+            let other = spawn(async move { o.store(true, Ordering::SeqCst) });
+            let preempted_at = busy
+                .await
+                .unwrap()
+                .expect("the busy task was never preempted");
+            assert_eq!(preempted_at, corio_sync::coop::BUDGET as usize);
+            other.await.unwrap();
+        });
+    });
+}

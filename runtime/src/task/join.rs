@@ -111,14 +111,12 @@ impl<T> Task<T> {
     /// Registers the join waker and reports whether and how the task finished, without
     /// taking its output: the `Task` can still be awaited afterwards (for `wait` and
     /// `as_completed`).
-    #[allow(dead_code)] // used by the combinators branch
     pub(crate) fn poll_done(&self, cx: &mut Context<'_>) -> Poll<Outcome> {
         // SAFETY: the handle holds a reference and has join interest.
         unsafe { (self.raw.header().vtable.poll_done)(self.raw.header_ptr(), cx.waker()) }
     }
 
     /// A cheap, clonable handle that can cancel the task while the `Task` sits elsewhere.
-    #[allow(dead_code)] // used by the combinators branch
     pub(crate) fn abort_handle(&self) -> AbortHandle {
         self.raw.state().ref_inc();
         AbortHandle { raw: self.raw }
@@ -190,18 +188,17 @@ impl<T> fmt::Display for Task<T> {
 }
 
 /// Cancels a task without owning its [`Task`] handle (used by the combinators).
-#[allow(dead_code)] // used by the combinators branch
 pub(crate) struct AbortHandle {
     raw: RawTask,
 }
 
-#[allow(dead_code)] // used by the combinators branch
 impl AbortHandle {
     /// Same as [`Task::cancel`].
     pub(crate) fn cancel(&self) -> bool {
         cancel_raw(self.raw)
     }
 
+    #[cfg(test)]
     pub(crate) fn id(&self) -> TaskId {
         self.raw.id()
     }
@@ -223,5 +220,70 @@ impl Drop for AbortHandle {
 impl fmt::Debug for AbortHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "AbortHandle({})", self.raw.id())
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::future::poll_fn;
+
+    use super::*;
+    use crate::{spawn, yield_now, Builder};
+
+    #[test]
+    fn poll_done_reports_the_outcome_without_taking_the_output() {
+        let rt = Builder::new_current_thread().build().unwrap();
+        rt.block_on(async {
+            let ok = spawn(async { 5 });
+            let panicked = spawn(async { panic!("p") });
+            let cancelled = spawn(std::future::pending::<i32>());
+            let pending = spawn(std::future::pending::<i32>());
+            yield_now().await;
+            assert!(cancelled.cancel());
+            assert_eq!(
+                poll_fn(|cx| ok.poll_done(cx)).await,
+                Outcome::Completed,
+                "completed"
+            );
+            assert_eq!(
+                poll_fn(|cx| panicked.poll_done(cx)).await,
+                Outcome::Panicked
+            );
+            assert_eq!(
+                poll_fn(|cx| cancelled.poll_done(cx)).await,
+                Outcome::Cancelled
+            );
+            // Still pending: registers the waker and returns Pending.
+            let polled = poll_fn(|cx| Poll::Ready(pending.poll_done(cx))).await;
+            assert!(polled.is_pending());
+            // The outputs are still there.
+            assert_eq!(ok.await.unwrap(), 5);
+            assert!(panicked.await.unwrap_err().is_panic());
+            assert!(cancelled.await.unwrap_err().is_cancelled());
+            // The waker registered by poll_done fires on completion.
+            let abort = pending.abort_handle();
+            let abort2 = abort.clone();
+            assert_eq!(abort.id(), pending.id());
+            assert!(abort2.cancel());
+            drop((abort, abort2));
+            assert_eq!(
+                poll_fn(|cx| pending.poll_done(cx)).await,
+                Outcome::Cancelled
+            );
+            assert!(!pending.cancel());
+        });
+    }
+
+    #[test]
+    fn abort_handle_outlives_the_task_handle() {
+        let rt = Builder::new_current_thread().build().unwrap();
+        rt.block_on(async {
+            let task = spawn(std::future::pending::<()>());
+            let abort = task.abort_handle();
+            drop(task);
+            assert!(abort.cancel());
+            yield_now().await;
+            assert!(!abort.cancel(), "finished by now");
+        });
     }
 }

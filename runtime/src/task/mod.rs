@@ -4,6 +4,18 @@
 //! A task is one allocation: a header (state word, vtable, id, registry links), the
 //! scheduler handle and the future/output stage, then a cold trailer (join waker, spawn
 //! location, optional name).
+//!
+//! ```
+//! use corio_runtime::task::{Builder, TaskError};
+//!
+//! corio_runtime::run(async {
+//!     let task = Builder::new().name("greeter").spawn(async { "hi" });
+//!     assert_eq!(task.await.unwrap(), "hi");
+//!     let stuck = corio_runtime::spawn(std::future::pending::<()>());
+//!     stuck.cancel();
+//!     assert!(matches!(stuck.await, Err(TaskError::Cancelled)));
+//! });
+//! ```
 
 mod builder;
 mod error;

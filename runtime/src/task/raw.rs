@@ -84,7 +84,6 @@ pub(crate) struct Vtable {
     pub(super) schedule: unsafe fn(NonNull<Header>),
     pub(super) dealloc: unsafe fn(NonNull<Header>),
     pub(super) try_read_output: unsafe fn(NonNull<Header>, *mut (), &Waker),
-    #[allow(dead_code)] // reached through `Task::poll_done` (combinators)
     pub(super) poll_done: unsafe fn(NonNull<Header>, &Waker) -> Poll<Outcome>,
     pub(super) drop_join_handle_slow: unsafe fn(NonNull<Header>),
     pub(super) shutdown: unsafe fn(NonNull<Header>),

@@ -33,6 +33,13 @@ pub fn yield_now() -> YieldNow {
 }
 
 /// The future returned by [`yield_now`].
+///
+/// ```
+/// corio_runtime::run(async {
+///     let fut: corio_runtime::task::YieldNow = corio_runtime::yield_now();
+///     fut.await;
+/// });
+/// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct YieldNow {

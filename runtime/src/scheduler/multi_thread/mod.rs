@@ -3,7 +3,12 @@
 //! Each worker has a FIFO local queue (crossbeam `Worker`) plus a LIFO slot holding the
 //! task it woke most recently; a shared injector takes work scheduled from outside the
 //! workers. Workers find work in the order LIFO slot (at most 3 in a row) → local queue →
-//! injector (first every 61 ticks) → steal from a random victim → park. Parked workers
+//! injector (first every 61 ticks) → steal from a random victim → park.
+//!
+//! A task that wakes itself during its poll (`yield_now`, an exhausted coop budget) goes
+//! to the worker's second FIFO queue, `yielded`, which is served after the local queue and
+//! the injector (and every 61 ticks regardless), so a yield lets everything that is ready
+//! run first, including work from outside. It is stealable like the local queue. Parked workers
 //! sleep on their own condvar, except one — the reactor holder — that sleeps in the
 //! driver. See `worker.rs` for the loop and `idle.rs` for the wake-up protocol.
 //!
@@ -51,6 +56,7 @@ pub(crate) struct Shared {
 /// The part of a worker other threads may touch.
 pub(crate) struct Remote {
     stealer: Stealer<Notified>,
+    yielded: Stealer<Notified>,
     /// The LIFO slot: a `Notified` reference (as a header pointer) or null.
     lifo: AtomicPtr<crate::task::Header>,
     parker: Parker,
@@ -58,6 +64,12 @@ pub(crate) struct Remote {
     polls: AtomicU64,
     /// Watchdog: id of the task being polled, 0 between polls.
     current: AtomicU64,
+}
+
+/// A worker's own queues, moved into its thread.
+pub(crate) struct Queues {
+    run: Local<Notified>,
+    yielded: Local<Notified>,
 }
 
 /// Information for a watchdog: what each worker is doing.
@@ -76,13 +88,19 @@ impl Shared {
         driver: Arc<Driver>,
         blocking: BlockingPool,
         thread_name: String,
-    ) -> (Arc<Shared>, Vec<Local<Notified>>) {
-        let locals: Vec<Local<Notified>> = (0..workers).map(|_| Local::new_fifo()).collect();
+    ) -> (Arc<Shared>, Vec<Queues>) {
+        let locals: Vec<Queues> = (0..workers)
+            .map(|_| Queues {
+                run: Local::new_fifo(),
+                yielded: Local::new_fifo(),
+            })
+            .collect();
         let remotes = locals
             .iter()
-            .map(|local| {
+            .map(|queues| {
                 CachePadded::new(Remote {
-                    stealer: local.stealer(),
+                    stealer: queues.run.stealer(),
+                    yielded: queues.yielded.stealer(),
                     lifo: AtomicPtr::new(ptr::null_mut()),
                     parker: Parker::new(),
                     polls: AtomicU64::new(0),
@@ -149,7 +167,10 @@ impl Shared {
 
     /// The last searcher parked: wake someone if any stealable work is left.
     fn notify_if_work_pending(&self) {
-        let pending = self.remotes.iter().any(|r| !r.stealer.is_empty());
+        let pending = self
+            .remotes
+            .iter()
+            .any(|r| !r.stealer.is_empty() || !r.yielded.is_empty());
         if pending || !self.injector.is_empty() {
             self.notify_parked();
         }

@@ -5,7 +5,7 @@ use std::io;
 use std::ptr::{self, NonNull};
 use std::time::Duration;
 
-use super::{Shared, WATCH_INTERVAL};
+use super::{Queues, Shared, WATCH_INTERVAL};
 use crate::driver;
 use crate::loom::{Arc, Ordering};
 use crate::runtime::context;
@@ -25,6 +25,8 @@ struct Worker {
     shared: Arc<Shared>,
     index: usize,
     local: Local<Notified>,
+    /// Tasks that woke themselves during their poll: served after `local` and the injector.
+    yielded: Local<Notified>,
     tick: Cell<u32>,
     lifo_streak: Cell<u8>,
     searching: Cell<bool>,
@@ -51,7 +53,7 @@ impl Drop for CurrentGuard {
 /// Starts `n` worker threads named `<thread_name>-<i>`.
 pub(crate) fn launch(
     shared: &Arc<Shared>,
-    locals: Vec<Local<Notified>>,
+    locals: Vec<Queues>,
 ) -> io::Result<Vec<std::thread::JoinHandle<()>>> {
     let mut threads = Vec::with_capacity(locals.len());
     for (index, local) in locals.into_iter().enumerate() {
@@ -73,7 +75,7 @@ pub(crate) fn launch(
     Ok(threads)
 }
 
-fn run(shared: Arc<Shared>, index: usize, local: Local<Notified>) {
+fn run(shared: Arc<Shared>, index: usize, queues: Queues) {
     let _driver = driver::enter(shared.driver.clone());
     let _blocking = shared.blocking.enter();
     let _context = context::enter(Handle::MultiThread(shared.clone()), true);
@@ -81,7 +83,8 @@ fn run(shared: Arc<Shared>, index: usize, local: Local<Notified>) {
     let worker = Worker {
         shared,
         index,
-        local,
+        local: queues.run,
+        yielded: queues.yielded,
         tick: Cell::new(0),
         lifo_streak: Cell::new(0),
         searching: Cell::new(false),
@@ -92,7 +95,7 @@ fn run(shared: Arc<Shared>, index: usize, local: Local<Notified>) {
     let _current = CurrentGuard(CURRENT.with(|c| c.replace(&worker)));
     worker.run();
     // Shutdown: drop the references still queued here; the registry cancels the tasks.
-    while let Some(task) = worker.local.pop() {
+    while let Some(task) = worker.local.pop().or_else(|| worker.yielded.pop()) {
         drop(task);
     }
     if let Some(task) = worker.take_lifo(index) {
@@ -166,8 +169,8 @@ impl Worker {
 
     fn schedule(&self, task: Notified, is_yield: bool) {
         let notify = if is_yield {
-            // Behind everything already ready, and stealable.
-            self.local.push(task);
+            // Behind everything already ready (local queue and injector), and stealable.
+            self.yielded.push(task);
             true
         } else {
             let new = task.into_raw().header_ptr().as_ptr();
@@ -200,7 +203,9 @@ impl Worker {
 
     fn next_task(&self, tick: u32) -> Option<Notified> {
         if tick % GLOBAL_QUEUE_INTERVAL == 0 {
-            if let Some(task) = self.pop_injector() {
+            // Fairness: neither the injector nor yielded tasks wait forever behind a busy
+            // local queue.
+            if let Some(task) = self.pop_injector().or_else(|| self.yielded.pop()) {
                 return Some(task);
             }
         }
@@ -215,6 +220,7 @@ impl Worker {
             .pop()
             .or_else(|| self.take_lifo(self.index))
             .or_else(|| self.pop_injector())
+            .or_else(|| self.yielded.pop())
     }
 
     fn pop_injector(&self) -> Option<Notified> {
@@ -254,13 +260,13 @@ impl Worker {
                 if victim == self.index {
                     continue;
                 }
-                match self.shared.remotes[victim]
-                    .stealer
-                    .steal_batch_and_pop(&self.local)
-                {
-                    Steal::Success(task) => return Some(task),
-                    Steal::Retry => retry = true,
-                    Steal::Empty => {}
+                let remote = &self.shared.remotes[victim];
+                for stealer in [&remote.stealer, &remote.yielded] {
+                    match stealer.steal_batch_and_pop(&self.local) {
+                        Steal::Success(task) => return Some(task),
+                        Steal::Retry => retry = true,
+                        Steal::Empty => {}
+                    }
                 }
             }
             if let Some(task) = self.pop_injector() {
@@ -281,7 +287,9 @@ impl Worker {
     }
 
     fn has_local_work(&self) -> bool {
-        !self.local.is_empty() || !self.remote().lifo.load(Ordering::Acquire).is_null()
+        !self.local.is_empty()
+            || !self.yielded.is_empty()
+            || !self.remote().lifo.load(Ordering::Acquire).is_null()
     }
 
     fn park(&self) {
@@ -381,8 +389,10 @@ impl Worker {
             if let Some(task) = self.take_lifo(i) {
                 self.local.push(task);
             }
-            if let Steal::Success(task) = r.stealer.steal_batch_and_pop(&self.local) {
-                self.local.push(task);
+            for stealer in [&r.stealer, &r.yielded] {
+                if let Steal::Success(task) = stealer.steal_batch_and_pop(&self.local) {
+                    self.local.push(task);
+                }
             }
         }
     }

@@ -1,0 +1,418 @@
+//! Runs every example and checks the key lines of its story.
+//!
+//! The examples are built by `cargo test` / `cargo nextest run` before the tests run; each
+//! test runs one binary from `target/<profile>/examples/` with a timeout.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn example_path(name: &str) -> PathBuf {
+    // target/<profile>/deps/examples-<hash> → target/<profile>/examples/<name>
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile> directory");
+    let path = profile_dir.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "example binary {} not found: build the examples first (cargo test builds them)",
+        path.display()
+    );
+    path
+}
+
+fn spawn(name: &str, envs: &[(&str, &str)]) -> Child {
+    let mut cmd = Command::new(example_path(name));
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.spawn().expect("start example")
+}
+
+/// Waits for the child at most `limit`; kills it and fails if it runs longer.
+fn finish(mut child: Child, name: &str, limit: Duration) -> (String, Duration) {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for example") {
+            let mut out = String::new();
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
+            let mut err = String::new();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            assert!(status.success(), "{name} failed: {status}\n{out}\n{err}");
+            return (out, start.elapsed());
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("{name} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn run(name: &str, limit_secs: u64) -> (String, Duration) {
+    finish(spawn(name, &[]), name, Duration::from_secs(limit_secs))
+}
+
+/// Asserts that `needles` appear in `out`, in this order.
+fn assert_in_order(out: &str, needles: &[&str]) {
+    let mut rest = out;
+    for needle in needles {
+        match rest.find(needle) {
+            Some(i) => rest = &rest[i + needle.len()..],
+            None => panic!("expected {needle:?} (in order) in output:\n{out}"),
+        }
+    }
+}
+
+fn elapsed_line(out: &str, prefix: &str) -> f64 {
+    let line = out
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starting with {prefix:?} in:\n{out}"));
+    line[prefix.len()..]
+        .trim()
+        .trim_end_matches(['s', 'x'])
+        .parse()
+        .unwrap_or_else(|_| panic!("bad number in {line:?}"))
+}
+
+#[test]
+fn hello_world() {
+    let (out, took) = run("hello_world", 30);
+    assert_in_order(
+        &out,
+        &[
+            "<future",
+            "协程执行了",
+            "Hello ...",
+            "... World!",
+            "Data fetched",
+        ],
+    );
+    assert!(
+        took >= Duration::from_secs(4),
+        "two 2 s sleeps took {took:?}"
+    );
+}
+
+#[test]
+fn await_vs_tasks() {
+    let (out, _) = run("await_vs_tasks", 60);
+    assert_in_order(
+        &out,
+        &["-- await", "hello", "hello", "world", "world", "-- spawn"],
+    );
+    let spawn_part = out.split("-- spawn").nth(1).unwrap();
+    // Concurrent: both start before either finishes.
+    assert_in_order(spawn_part, &["hello", "world", "hello", "world"]);
+    assert_in_order(
+        &out,
+        &[
+            "协程开始执行",
+            "结果为： 我是返回值",
+            "协程执行完毕，最终结果： 我是返回值",
+        ],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "main 协程执行",
+            "start",
+            "start",
+            "end",
+            "end",
+            "返回值:2",
+            "返回值:3",
+        ],
+    );
+}
+
+#[test]
+fn named_tasks() {
+    let (out, took) = run("named_tasks", 30);
+    assert_in_order(
+        &out,
+        &[
+            "Task 1 started",
+            "Task 2 started",
+            "Task 1 finished Data fetched",
+            "Task 2 finished Data fetched",
+        ],
+    );
+    assert!(out.contains("\"1\"") && out.contains("\"2\""), "{out}");
+    assert!(
+        took < Duration::from_secs(4),
+        "tasks ran concurrently: {took:?}"
+    );
+}
+
+#[test]
+fn wait_timeout_cancel() {
+    let (out, took) = run("wait_timeout_cancel", 30);
+    assert_in_order(
+        &out,
+        &["Task A started", "Task B started", "Task C started"],
+    );
+    assert!(out.contains("Task A completed"));
+    assert!(out.contains("Task C raised an exception: Task C failed"));
+    assert!(out.contains("Task A done,result is Data fetched"));
+    assert_in_order(
+        &out,
+        &["Task B is still pending", "Task B has been cancelled"],
+    );
+    assert!(!out.contains("Task B completed"));
+    assert!(
+        took < Duration::from_secs(5),
+        "the 3 s timeout returned early: {took:?}"
+    );
+}
+
+#[test]
+fn gather() {
+    let (out, _) = run("gather", 30);
+    assert!(
+        out.contains(r#"["fetched 1", "fetched 2", "fetched 3"]"#),
+        "{out}"
+    );
+    assert!(out.contains(r#"["A done", "B done", "C done"]"#), "{out}");
+    assert!(out.contains("[0, 1, 2]"), "{out}");
+    let first = out.split("耗时: ").nth(1).unwrap();
+    let secs: f64 = first[..first.find('s').unwrap()].parse().unwrap();
+    assert!(secs < 2.0, "three 1 s tasks took {secs} s");
+}
+
+#[test]
+fn gather_exceptions() {
+    let (out, _) = run("gather_exceptions", 30);
+    assert_in_order(&out, &["OK: A ok", "Error: B failed!", "OK: C ok"]);
+    assert_in_order(
+        &out,
+        &["-- panics", "OK: A ok", "Error: B failed!", "OK: C ok"],
+    );
+    assert_in_order(&out, &["-- try_gather", "Error: B failed!"]);
+}
+
+#[test]
+fn wait_for_timeout() {
+    let (out, took) = run("wait_for_timeout", 30);
+    assert_in_order(&out, &["Data fetched", "Timeout!", "操作超时!"]);
+    assert!(
+        took < Duration::from_secs(7),
+        "timeouts cut the waits short: {took:?}"
+    );
+}
+
+#[test]
+fn background_tasks() {
+    let (out, _) = run("background_tasks", 30);
+    assert_in_order(&out, &["做其他事情...", "继续做其他事情...", "Job"]);
+    assert!(out.contains("Job 1 complete") && out.contains("Job 2 complete"));
+}
+
+#[test]
+fn queue_producer_consumer() {
+    let (out, _) = run("queue_producer_consumer", 60);
+    for i in 0..5 {
+        assert!(out.contains(&format!("produced: {i}")), "{out}");
+        assert!(out.contains(&format!("consumed: {i}")), "{out}");
+    }
+    assert!(out.contains("consumer cancelled: true"));
+    for i in 0..6 {
+        assert!(out.contains(&format!("生产: task_{i}")), "{out}");
+        assert!(out.contains(&format!("消费: task_{i}")), "{out}");
+    }
+    assert!(out.contains("Consumer-1") && out.contains("Consumer-2"));
+    assert!(out.trim_end().ends_with("all consumed"));
+}
+
+#[test]
+fn semaphore_limit() {
+    let (out, _) = run("semaphore_limit", 30);
+    let part = out.split("-- 002").next().unwrap();
+    assert_in_order(
+        part,
+        &["Worker 0 started", "Worker 1 started", "Worker 0 finished"],
+    );
+    // Never more than two inside at once.
+    let mut inside = 0;
+    for line in part.lines() {
+        if line.ends_with("started") {
+            inside += 1;
+            assert!(inside <= 2, "three workers inside the semaphore:\n{part}");
+        } else if line.ends_with("finished") {
+            inside -= 1;
+        }
+    }
+    assert_eq!(out.matches("响应内容").count(), 3);
+    let took: Vec<f64> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("耗时: "))
+        .map(|s| s.trim_end_matches('s').parse().unwrap())
+        .collect();
+    assert!(took[0] > 2.5 && took[0] < 4.5, "{took:?}");
+    assert!(took[1] > 1.5 && took[1] < 3.0, "{took:?}");
+}
+
+#[test]
+fn lock_serialize() {
+    let (out, _) = run("lock_serialize", 30);
+    assert_eq!(out.matches("响应内容").count(), 3);
+    assert!(out.contains("[0, 1, 2]"));
+    let secs = elapsed_line(&out, "耗时: ");
+    assert!(
+        (2.5..5.0).contains(&secs),
+        "the lock serialized 3 × 1 s: {secs}"
+    );
+}
+
+#[test]
+fn event_waiters() {
+    let (out, _) = run("event_waiters", 30);
+    assert_eq!(out.matches("big waiter 收到任务事件").count(), 2, "{out}");
+    assert_eq!(out.matches("small waiter 收到任务事件").count(), 2, "{out}");
+    assert_eq!(out.matches("响应内容").count(), 3);
+    assert_in_order(&out, &["响应内容", "收到任务事件"]);
+}
+
+#[test]
+fn condition_notify() {
+    let (out, _) = run("condition_notify", 30);
+    for i in 0..3 {
+        assert!(out.contains(&format!("waiter[{i}]等待完成")), "{out}");
+    }
+    // notify(2) wakes the two oldest waiters first; the third needs a second notify.
+    assert_in_order(
+        &out,
+        &[
+            "响应内容",
+            "waiter[0]等待完成",
+            "waiter[1]等待完成",
+            "waiter[2]等待完成",
+        ],
+    );
+    let secs = elapsed_line(&out, "耗时: ");
+    assert!(secs < 2.5, "all three requests ran concurrently: {secs}");
+}
+
+#[test]
+fn future_set_result() {
+    let (out, took) = run("future_set_result", 30);
+    assert_in_order(&out, &["would wait forever", "r: 10089"]);
+    assert!(took >= Duration::from_secs(4), "{took:?}");
+}
+
+#[test]
+fn to_thread() {
+    let (out, _) = run("to_thread", 60);
+    assert_in_order(
+        &out,
+        &[
+            "Main started",
+            "Blocking IO started",
+            "Blocking IO finished",
+            "Main finished",
+        ],
+    );
+    let bad = elapsed_line(&out, "bad    (time.sleep):");
+    let good = elapsed_line(&out, "good   (run_in_executor):");
+    let better = elapsed_line(&out, "better (to_thread):");
+    assert!(bad >= 3.9, "blocking sleeps serialize: {bad}");
+    assert!(
+        good < 3.0 && better < 3.0,
+        "pools run them in parallel: {good} {better}"
+    );
+}
+
+#[test]
+fn executor_pools() {
+    let (out, _) = run("executor_pools", 60);
+    for i in 0..3 {
+        assert!(out.contains(&format!("threading({i}): done")), "{out}");
+        assert!(out.contains(&format!("cpu({i}): done")), "{out}");
+    }
+}
+
+fn http_get(addr: &str, path: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut stream = loop {
+        match TcpStream::connect(addr) {
+            Ok(s) => break s,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => panic!("connect {addr}: {e}"),
+        }
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut out = String::new();
+    stream.read_to_string(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn test_web_server() {
+    let addr = "127.0.0.1:18000";
+    let child = spawn(
+        "test_web_server",
+        &[("CORIO_EXAMPLE_SECONDS", "4"), ("CORIO_EXAMPLE_ADDR", addr)],
+    );
+    let start = Instant::now();
+    let resp = http_get(addr, "/");
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(resp.contains(r#"{"msg": "ok"}"#), "{resp}");
+    assert!(start.elapsed() >= Duration::from_millis(900));
+    let (out, _) = finish(child, "test_web_server", Duration::from_secs(20));
+    assert!(out.contains("serving on http://127.0.0.1:18000"));
+}
+
+#[test]
+fn fetch_many() {
+    let (out, _) = run("fetch_many", 90);
+    assert!(out.contains("[0, 1, 2]"));
+    assert!(out.contains("200 - /status/200") && out.contains("404 - /status/404"));
+    assert!(out.contains("获取了 50 个响应"));
+    let speedup = elapsed_line(&out, "加速比:");
+    assert!(
+        speedup > 2.0,
+        "concurrent fetching is faster: {speedup}x\n{out}"
+    );
+}
+
+#[test]
+fn protocol_http_server() {
+    let addr = "127.0.0.1:18888";
+    let child = spawn(
+        "protocol_http_server",
+        &[("CORIO_EXAMPLE_SECONDS", "5"), ("CORIO_EXAMPLE_ADDR", addr)],
+    );
+    // A /block request is in flight while / answers at once.
+    let blocker = std::thread::spawn(move || http_get(addr, "/block"));
+    std::thread::sleep(Duration::from_millis(300));
+    let start = Instant::now();
+    let resp = http_get(addr, "/");
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "/ waited for /block"
+    );
+    assert!(resp.contains("<h1>hello world</h1>"), "{resp}");
+    let (out, _) = finish(child, "protocol_http_server", Duration::from_secs(20));
+    assert!(out.contains("GET /block") && out.contains("GET /"), "{out}");
+    // The server stopped before /block's 10 s: that connection was closed unanswered.
+    let _ = blocker.join();
+}
