@@ -3,8 +3,21 @@
 //! Build and run with
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p corio-loom-tests --release --target-dir target/loom`.
 //!
-//! The models live in `tests/*.rs`, one file per area, each `#![cfg(loom)]`. This library
-//! holds what they share (only under `cfg(loom)`):
+//! The models live in `tests/*.rs`, one file per area, each `#![cfg(loom)]`:
+//!
+//! * the sync primitives (`mutex`, `semaphore`, `event`, `condition`, `barrier`, `queue`,
+//!   `oneshot`) and a user-style example (`user_bank`), through corio's public API;
+//! * the blocking pool (`blocking_pool`), through `corio_blocking::ThreadPool`, whose
+//!   threads, job channel and keep-alive waits are loom's under `cfg(loom)`;
+//! * the runtime's task state machine (`task_state`) and worker idle / park protocol
+//!   (`scheduler`): these compile corio-runtime's own `task/state.rs`,
+//!   `scheduler/idle.rs` and `scheduler/park.rs` into the model with `#[path]` (they depend
+//!   only on `crate::loom`), so the runtime exposes nothing extra for loom, and drive them
+//!   with harnesses that take the same steps as the runtime's callers;
+//! * `broken_twins`: `#[should_panic]` models proving loom catches the bugs the models
+//!   guard against.
+//!
+//! This library holds what they share (only under `cfg(loom)`):
 //!
 //! * [`probe`]: a counting waker and a one-shot poll helper, so a model controls exactly
 //!   when a future is polled and when it is dropped (the "granted, then dropped" cases);
