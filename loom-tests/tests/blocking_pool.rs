@@ -116,3 +116,29 @@ fn blocking_shutdown_vs_submit() {
         assert!(report.dropped_queued() <= 1);
     });
 }
+
+/// A burst: two jobs submitted back to back on a two-thread pool. The first spawns a
+/// thread; the second relies on it while it is starting, and the started thread grows the
+/// pool (fan-out) if the second job is still queued. Both jobs run exactly once and the
+/// pool never counts more than two threads.
+#[test]
+fn blocking_burst_grows_within_max() {
+    model(|| {
+        let pool = pool(2);
+        let ran = Arc::new(AtomicUsize::new(0));
+        let (r1, r2) = (ran.clone(), ran.clone());
+        let mut a = Box::pin(pool.run(move || r1.fetch_add(1, Ordering::SeqCst)));
+        let mut b = Box::pin(pool.run(move || r2.fetch_add(1, Ordering::SeqCst)));
+        let a_done = poll_once(a.as_mut()).is_ready();
+        let b_done = poll_once(b.as_mut()).is_ready();
+        assert!(pool.thread_count() <= 2);
+        if !a_done {
+            block_on(a.as_mut());
+        }
+        if !b_done {
+            block_on(b.as_mut());
+        }
+        assert!(pool.thread_count() <= 2);
+        assert_eq!(ran.load(Ordering::SeqCst), 2);
+    });
+}
