@@ -193,19 +193,29 @@ fn broken_twin_idle_last_searcher_skips_rescan() {
     last_searcher_vs_spawn(false);
 }
 
-/// Two workers search (the "at most half" cap is a heuristic: like tokio's, it is a load
-/// then an add, so both may get in), find nothing and park as searchers: the searching
-/// count must come back to zero — else every later spawn would see "someone is
-/// searching", skip the wake-up, and strand its task. A spawn afterwards wakes one worker.
+/// Two workers of two try to search at once: the "at most half" cap lets exactly one in
+/// (the check and the increment are one compare-and-swap). Both then find nothing and
+/// park: the searching count must come back to zero — else every later spawn would see
+/// "someone is searching", skip the wake-up, and strand its task. A spawn afterwards
+/// wakes one worker.
 #[test]
 fn idle_searching_count_returns_to_zero() {
     model_with(3, || {
         let idle = Arc::new(Idle::new(2));
+        // Searchers between their grant and their park; never above the cap of 1. The
+        // grant comes before the increment and the decrement before the park, so this
+        // can only exceed 1 if the cap itself let two workers in together.
+        let inside = Arc::new(AtomicUsize::new(0));
         let handles: Vec<_> = (0..2)
             .map(|i| {
-                let idle = idle.clone();
+                let (idle, inside) = (idle.clone(), inside.clone());
                 thread::spawn(move || {
                     let searching = idle.transition_worker_to_searching();
+                    if searching {
+                        let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                        assert!(now <= 1, "two of two workers search at once");
+                        inside.fetch_sub(1, Ordering::SeqCst);
+                    }
                     idle.transition_worker_to_parked(i, searching)
                 })
             })

@@ -75,14 +75,25 @@ impl Idle {
     }
 
     /// An unparked worker ran out of local work: may it search (steal)? At most half the
-    /// workers search at once.
+    /// workers search at once: the check and the increment are one compare-and-swap, so
+    /// two workers cannot both pass the check on the same count. (A notifier only wakes a
+    /// searcher when none is searching, so that path keeps the cap too.)
     pub(crate) fn transition_worker_to_searching(&self) -> bool {
-        let state = self.state.load(Ordering::SeqCst);
-        if 2 * searching(state) >= self.num_workers {
-            return false;
+        let mut state = self.state.load(Ordering::SeqCst);
+        loop {
+            if 2 * searching(state) >= self.num_workers {
+                return false;
+            }
+            match self.state.compare_exchange_weak(
+                state,
+                state + 1,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            ) {
+                Ok(_) => return true,
+                Err(actual) => state = actual,
+            }
         }
-        self.state.fetch_add(1, Ordering::SeqCst);
-        true
     }
 
     /// A searcher found work. True if it was the last searcher: it must then wake another
