@@ -16,19 +16,20 @@
 //! parked worker "watches" while others poll, and takes a LIFO task whose owner has been
 //! inside the same poll for a whole watch interval (tokio #4941).
 
+mod lifo;
 mod worker;
 
 use std::future::Future;
-use std::ptr;
 use std::time::Duration;
 
 use crossbeam_utils::CachePadded;
 
+use self::lifo::LifoSlot;
 use super::idle::Idle;
 use super::park::Parker;
 use super::queue::{Injector, Local, Steal, Stealer};
 use crate::driver::Driver;
-use crate::loom::{Arc, AtomicBool, AtomicPtr, AtomicU64, Mutex, Ordering};
+use crate::loom::{Arc, AtomicBool, AtomicU64, Mutex, Ordering};
 use crate::runtime::blocking::BlockingPool;
 use crate::task::{self, Notified, RawTask, Registry, Schedule, Spawn, Task};
 
@@ -58,7 +59,7 @@ pub(crate) struct Remote {
     stealer: Stealer<Notified>,
     yielded: Stealer<Notified>,
     /// The LIFO slot: a `Notified` reference (as a header pointer) or null.
-    lifo: AtomicPtr<crate::task::Header>,
+    lifo: LifoSlot<crate::task::Header>,
     parker: Parker,
     /// Watchdog: polls started by this worker (relaxed; only the worker writes it).
     polls: AtomicU64,
@@ -101,7 +102,7 @@ impl Shared {
                 CachePadded::new(Remote {
                     stealer: queues.run.stealer(),
                     yielded: queues.yielded.stealer(),
-                    lifo: AtomicPtr::new(ptr::null_mut()),
+                    lifo: LifoSlot::new(),
                     parker: Parker::new(),
                     polls: AtomicU64::new(0),
                     current: AtomicU64::new(0),
@@ -200,8 +201,7 @@ impl Shared {
         self.registry.close_and_shutdown_all(|_| true);
         self.drain_injector();
         for remote in self.remotes.iter() {
-            let lifo = remote.lifo.swap(ptr::null_mut(), Ordering::AcqRel);
-            if let Some(lifo) = ptr::NonNull::new(lifo) {
+            if let Some(lifo) = remote.lifo.take() {
                 drop(Notified::from_raw(RawTask::from_raw(lifo)));
             }
         }

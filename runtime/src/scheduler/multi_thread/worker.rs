@@ -2,7 +2,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::io;
-use std::ptr::{self, NonNull};
+use std::ptr;
 use std::time::Duration;
 
 use super::{Queues, Shared, WATCH_INTERVAL};
@@ -173,9 +173,8 @@ impl Worker {
             self.yielded.push(task);
             true
         } else {
-            let new = task.into_raw().header_ptr().as_ptr();
-            let prev = self.remote().lifo.swap(new, Ordering::SeqCst);
-            match NonNull::new(prev) {
+            let new = task.into_raw().header_ptr();
+            match self.remote().lifo.push(new) {
                 Some(prev) => {
                     self.local.push(Notified::from_raw(RawTask::from_raw(prev)));
                     true
@@ -193,12 +192,10 @@ impl Worker {
     }
 
     fn take_lifo(&self, index: usize) -> Option<Notified> {
-        let remote = &self.shared.remotes[index];
-        if remote.lifo.load(Ordering::Relaxed).is_null() {
-            return None;
-        }
-        let ptr = remote.lifo.swap(ptr::null_mut(), Ordering::AcqRel);
-        NonNull::new(ptr).map(|p| Notified::from_raw(RawTask::from_raw(p)))
+        self.shared.remotes[index]
+            .lifo
+            .take()
+            .map(|p| Notified::from_raw(RawTask::from_raw(p)))
     }
 
     fn next_task(&self, tick: u32) -> Option<Notified> {
@@ -287,9 +284,7 @@ impl Worker {
     }
 
     fn has_local_work(&self) -> bool {
-        !self.local.is_empty()
-            || !self.yielded.is_empty()
-            || !self.remote().lifo.load(Ordering::Acquire).is_null()
+        !self.local.is_empty() || !self.yielded.is_empty() || self.remote().lifo.is_occupied()
     }
 
     fn park(&self) {
