@@ -25,6 +25,7 @@ struct Config {
     rounds: usize,
     target: Duration,
     wrk_seconds: u32,
+    http_rounds: usize,
     only: Option<String>,
 }
 
@@ -41,9 +42,10 @@ fn main() {
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1).cloned());
     let cfg = Config {
-        rounds: if quick { 5 } else { 15 },
-        target: Duration::from_millis(if quick { 40 } else { 200 }),
-        wrk_seconds: if quick { 2 } else { 5 },
+        rounds: if quick { 7 } else { 25 },
+        target: Duration::from_millis(if quick { 50 } else { 250 }),
+        wrk_seconds: if quick { 3 } else { 5 },
+        http_rounds: if quick { 1 } else { 3 },
         only,
     };
 
@@ -193,19 +195,39 @@ fn run_child_mem(rt: &str) -> Result<f64, String> {
 
 fn http_section(cfg: &Config) {
     println!(
-        "\n### HTTP hello-world under `wrk -t1 -c64 -d{}s` (loopback)\n",
-        cfg.wrk_seconds
+        "\n### HTTP hello-world under `wrk -t1 -c64 -d{}s` (loopback), {} round(s)\n",
+        cfg.wrk_seconds, cfg.http_rounds
     );
     if Command::new("wrk").arg("--version").output().is_err() {
         println!("wrk is not installed: run benches/report.sh, which installs it.");
         return;
     }
-    println!("| runtime | requests/s | server CPU µs/request |\n|---|---|---|");
-    for rt in ["corio", "tokio"] {
-        match http_run(rt, cfg.wrk_seconds) {
-            Ok((rps, cpu_us)) => println!("| {rt} | {rps:.0} | {cpu_us:.1} |"),
-            Err(e) => println!("| {rt} | error: {e} | |"),
+    let runtimes = ["corio", "tokio"];
+    let mut results: Vec<Vec<(f64, f64)>> = vec![Vec::new(); runtimes.len()];
+    for round in 0..cfg.http_rounds {
+        eprintln!("http round {}/{}", round + 1, cfg.http_rounds);
+        for k in 0..runtimes.len() {
+            let i = (round + k) % runtimes.len();
+            match http_run(runtimes[i], cfg.wrk_seconds) {
+                Ok(r) => results[i].push(r),
+                Err(e) => println!("{}: error: {e}", runtimes[i]),
+            }
         }
+    }
+    println!("| runtime | requests/s (median) | min–max | server CPU µs/request (median) |");
+    println!("|---|---|---|---|");
+    for (rt, rs) in runtimes.iter().zip(&results) {
+        if rs.is_empty() {
+            continue;
+        }
+        let med = |f: fn(&(f64, f64)) -> f64| {
+            let mut xs: Vec<f64> = rs.iter().map(f).collect();
+            xs.sort_by(f64::total_cmp);
+            (xs[xs.len() / 2], xs[0], xs[xs.len() - 1])
+        };
+        let (rps, lo, hi) = med(|r| r.0);
+        let (cpu, _, _) = med(|r| r.1);
+        println!("| {rt} | {rps:.0} | {lo:.0}–{hi:.0} | {cpu:.1} |");
     }
 }
 
@@ -257,6 +279,12 @@ fn http_run(rt: &str, seconds: u32) -> Result<(f64, f64), String> {
             .and_then(|l| l.split_whitespace().next())
             .and_then(|n| n.parse().ok())
             .ok_or("no request count")?;
+        if let Some(errors) = text
+            .lines()
+            .find(|l| l.contains("Socket errors") || l.contains("Non-2xx"))
+        {
+            return Err(format!("wrk saw errors: {}", errors.trim()));
+        }
         let tick_us = 1e6 / clock_ticks_per_second();
         let cpu_us = (after - before) as f64 * tick_us / requests.max(1.0);
         Ok((rps, cpu_us))
