@@ -8,8 +8,8 @@
 //! cargo run --release -p corio-benches --bin report -- --only sync  # one area
 //! ```
 //!
-//! `--only` takes an area (`runtime`, `sync`, `blocking`, `time`, `net`), `memory` or
-//! `http`. Each round runs every workload on every runtime, rotating which runtime goes
+//! `--only` takes an area (`runtime`, `sync`, `blocking`, `time`, `net`), one workload
+//! (`blocking/to_thread_500x10ms`), `memory` or `http`. Each round runs every workload on every runtime, rotating which runtime goes
 //! first, so drift and noise from other processes hit all runtimes alike; the table shows
 //! the median over rounds of the mean time per iteration.
 use std::io::{BufRead, BufReader};
@@ -58,7 +58,11 @@ fn main() {
     );
     let mut workloads: Vec<Workload> = all_workloads()
         .into_iter()
-        .filter(|w| cfg.only.as_deref().is_none_or(|g| g == w.group))
+        .filter(|w| {
+            cfg.only
+                .as_deref()
+                .is_none_or(|o| o == w.group || o == format!("{}/{}", w.group, w.name))
+        })
         .collect();
     if !workloads.is_empty() {
         println!("Median time per iteration (± half the interquartile range); ratios below 1.00 mean corio is faster.\n");
