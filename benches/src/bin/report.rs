@@ -9,7 +9,8 @@
 //! ```
 //!
 //! `--only` takes an area (`runtime`, `sync`, `blocking`, `time`, `net`), one workload
-//! (`blocking/to_thread_500x10ms`), `memory` or `http`. Each round runs every workload on every runtime, rotating which runtime goes
+//! (`blocking/to_thread_500x10ms`), `memory` or `http`; `--runtime corio` keeps only that
+//! runtime's variants (for profiling one runtime under `perf` or `valgrind`). Each round runs every workload on every runtime, rotating which runtime goes
 //! first, so drift and noise from other processes hit all runtimes alike; the table shows
 //! the median over rounds of the mean time per iteration.
 use std::io::{BufRead, BufReader};
@@ -41,6 +42,10 @@ fn main() {
         .iter()
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1).cloned());
+    let runtime = args
+        .iter()
+        .position(|a| a == "--runtime")
+        .and_then(|i| args.get(i + 1).cloned());
     let cfg = Config {
         rounds: if quick { 7 } else { 25 },
         target: Duration::from_millis(if quick { 50 } else { 250 }),
@@ -64,6 +69,12 @@ fn main() {
                 .is_none_or(|o| o == w.group || o == format!("{}/{}", w.group, w.name))
         })
         .collect();
+    if let Some(rt) = &runtime {
+        // For profiling one runtime's variant on its own (no table ratios then).
+        for w in &mut workloads {
+            w.variants.retain(|v| v.runtime == rt);
+        }
+    }
     if !workloads.is_empty() {
         println!("Median time per iteration (± half the interquartile range); ratios below 1.00 mean corio is faster.\n");
         let rows = measure(&mut workloads, &cfg);
