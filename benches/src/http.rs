@@ -1,0 +1,93 @@
+//! A minimal keep-alive HTTP/1.1 hello-world server, same code shape on corio and tokio,
+//! for the report's `wrk` run. The report starts it in a child process.
+
+use std::io::Write;
+
+const RESPONSE: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/plain\r\n\r\nHello, World!";
+
+/// Counts complete requests (header ends) in `buf`, keeping any partial tail.
+fn take_requests(buf: &mut Vec<u8>) -> usize {
+    let mut count = 0;
+    while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+        buf.drain(..end + 4);
+        count += 1;
+    }
+    count
+}
+
+fn announce(port: u16) {
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "{port}");
+    let _ = out.flush();
+}
+
+/// Serves forever on an ephemeral port, printing the port on stdout first.
+pub fn serve(runtime: &str) {
+    match runtime {
+        "corio" => crate::runtimes::new_corio().block_on(async {
+            let listener = corio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            announce(listener.local_addr().unwrap().port());
+            loop {
+                let Ok((mut stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                drop(corio::spawn(async move {
+                    let mut buf = Vec::with_capacity(4096);
+                    let mut chunk = [0u8; 4096];
+                    loop {
+                        let n = match stream.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        buf.extend_from_slice(&chunk[..n]);
+                        for _ in 0..take_requests(&mut buf) {
+                            if stream.write_all(RESPONSE).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }));
+            }
+        }),
+        "tokio" => crate::runtimes::new_tokio().block_on(async {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            announce(listener.local_addr().unwrap().port());
+            loop {
+                let Ok((mut stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                tokio::spawn(async move {
+                    let mut buf = Vec::with_capacity(4096);
+                    let mut chunk = [0u8; 4096];
+                    loop {
+                        let n = match stream.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        buf.extend_from_slice(&chunk[..n]);
+                        for _ in 0..take_requests(&mut buf) {
+                            if stream.write_all(RESPONSE).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        }),
+        other => panic!("unknown runtime {other:?}: expected corio or tokio"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::take_requests;
+
+    #[test]
+    fn counts_requests_and_keeps_the_partial_tail() {
+        let mut buf = b"GET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\nGET /".to_vec();
+        assert_eq!(take_requests(&mut buf), 2);
+        assert_eq!(buf, b"GET /");
+    }
+}
