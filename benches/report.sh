@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs corio's benchmark report (corio vs tokio vs smol), installing wrk if missing.
-#   benches/report.sh            full report (≈10 min on 2 cores)
-#   benches/report.sh --quick    quick report (≈2 min)
+#   benches/report.sh            full report (≈6.5 min on 2 cores)
+#   benches/report.sh --quick    quick report (≈35 s)
+#   other arguments go to the report: --only <area>[/<workload>] | memory | http, --runtime <rt>
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v wrk >/dev/null 2>&1; then
