@@ -91,8 +91,15 @@ impl Driver {
 
     /// Waits for events up to `timeout` (`None` = no limit) and wakes whatever is ready.
     pub(crate) fn park(&self, timeout: Option<Duration>) {
+        // A maintenance turn with no I/O source registered has nothing to collect from the
+        // poller (and `Poller::wait` costs several syscalls even with a zero timeout): only
+        // expired timers. A pending `unpark` stays pending for the next real park.
         let mut buffers = self.park.lock();
         let ParkBuffers { events, wakers } = &mut *buffers;
+        if timeout == Some(Duration::ZERO) && !self.io.has_sources() {
+            self.process_timers(wakers);
+            return;
+        }
         let wait = if timeout == Some(Duration::ZERO) {
             Some(Duration::ZERO)
         } else {

@@ -18,7 +18,7 @@ use std::task::{Context, Poll, Waker};
 use polling::{Event, Events, Poller};
 use slab::Slab;
 
-use crate::loom::{Arc, AtomicBool, Mutex, Ordering};
+use crate::loom::{Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
 
 const READABLE: u8 = 0b01;
 const WRITABLE: u8 = 0b10;
@@ -51,6 +51,8 @@ pub(crate) struct ReadyEvent {
 pub(crate) struct Reactor {
     pub(crate) poller: Poller,
     sources: Mutex<Sources>,
+    /// How many sources are registered (a lock-free read for the driver's quick turns).
+    registered: AtomicUsize,
     shutdown: AtomicBool,
 }
 
@@ -112,6 +114,7 @@ impl Reactor {
         Ok(Reactor {
             poller: Poller::new()?,
             sources: Mutex::new(Sources::default()),
+            registered: AtomicUsize::new(0),
             shutdown: AtomicBool::new(false),
         })
     }
@@ -146,6 +149,7 @@ impl Reactor {
         // the poller before the owner closes it.
         unsafe { self.poller.add(fd, Event::none(key))? };
         entry.insert(sched.clone());
+        self.registered.fetch_add(1, Ordering::Release);
         Ok(sched)
     }
 
@@ -155,6 +159,7 @@ impl Reactor {
         let index = key_index(sched.key);
         if sources.slab.get(index).is_some_and(|s| s.key == sched.key) {
             sources.slab.remove(index);
+            self.registered.fetch_sub(1, Ordering::Release);
         }
         drop(sources);
         // SAFETY: the owner guarantees the fd is still open (it closes it after this).
@@ -202,6 +207,11 @@ impl Reactor {
             wakers.append(&mut st.readers);
             wakers.append(&mut st.writers);
         }
+    }
+
+    /// True if any I/O source is registered.
+    pub(crate) fn has_sources(&self) -> bool {
+        self.registered.load(Ordering::Acquire) > 0
     }
 
     #[cfg(test)]

@@ -230,3 +230,43 @@ fn a_budget_exhausted_poll_yields_instead_of_completing() {
         });
     });
 }
+
+#[test]
+fn a_quick_turn_without_io_sources_still_fires_expired_timers() {
+    // The driver skips the poller on zero-timeout turns when no I/O source is registered;
+    // expired timers must still fire there.
+    let driver = std::sync::Arc::new(crate::driver::Driver::new().unwrap());
+    let _entered = crate::driver::enter(driver.clone());
+    let count = std::sync::Arc::new(CountWake(std::sync::atomic::AtomicUsize::new(0)));
+    let waker = Waker::from(count.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut s = sleep(Duration::from_millis(5));
+    assert!(Pin::new(&mut s).poll(&mut cx).is_pending());
+    std::thread::sleep(Duration::from_millis(15));
+    driver.park(Some(Duration::ZERO));
+    assert_eq!(count.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert!(Pin::new(&mut s).poll(&mut cx).is_ready());
+}
+
+#[test]
+fn a_quick_turn_with_an_io_source_still_collects_io() {
+    use std::io::Write;
+    let driver = std::sync::Arc::new(crate::driver::Driver::new().unwrap());
+    let _entered = crate::driver::enter(driver.clone());
+    let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
+    let mut a = crate::net::UnixStream::from_std(a).unwrap();
+    let count = std::sync::Arc::new(CountWake(std::sync::atomic::AtomicUsize::new(0)));
+    let waker = Waker::from(count.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut buf = [0u8; 8];
+    // Nothing to read yet: the read registers interest and waits.
+    let mut read = Box::pin(a.read(&mut buf));
+    assert!(read.as_mut().poll(&mut cx).is_pending());
+    b.write_all(b"hi").unwrap();
+    driver.park(Some(Duration::ZERO));
+    assert_eq!(count.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+    match read.as_mut().poll(&mut cx) {
+        Poll::Ready(Ok(2)) => {}
+        other => panic!("expected 2 bytes, got {other:?}"),
+    }
+}
