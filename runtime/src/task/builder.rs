@@ -22,7 +22,7 @@ use crate::runtime::Handle;
 /// ```
 #[derive(Debug, Default, Clone)]
 pub struct Builder {
-    name: Option<Arc<str>>,
+    name: Option<Arc<String>>,
 }
 
 impl Builder {
@@ -42,7 +42,7 @@ impl Builder {
     /// # let _ = b;
     /// ```
     pub fn name(mut self, name: impl Into<String>) -> Builder {
-        self.name = Some(Arc::from(name.into()));
+        self.name = Some(Arc::new(name.into()));
         self
     }
 

@@ -23,7 +23,7 @@ use crate::runtime::context;
 #[derive(Clone)]
 pub struct TaskInfo {
     id: TaskId,
-    name: Option<Arc<str>>,
+    name: Option<Arc<String>>,
     location: &'static Location<'static>,
     state: TaskState,
 }
@@ -102,7 +102,7 @@ impl TaskInfo {
     /// });
     /// ```
     pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
+        self.name.as_deref().map(String::as_str)
     }
 
     /// Where the task was spawned (the caller of `spawn`).

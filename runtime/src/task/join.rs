@@ -74,7 +74,7 @@ impl<T> Task<T> {
     /// });
     /// ```
     pub fn name(&self) -> Option<&str> {
-        self.raw.trailer().name.as_deref()
+        self.raw.trailer().name.as_deref().map(String::as_str)
     }
 
     /// Requests cancellation: the future is dropped at its next suspension point (never in

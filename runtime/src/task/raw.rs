@@ -54,8 +54,10 @@ pub(crate) struct Trailer {
     /// The `Task` handle's waker; see the JOIN_WAKER rules in `state.rs`.
     pub(super) waker: UnsafeCell<Option<Waker>>,
     pub(super) location: &'static Location<'static>,
-    /// Only named tasks pay for a name (an `Arc` allocated by the task builder).
-    pub(super) name: Option<StdArc<str>>,
+    /// Only named tasks pay for a name (an `Arc` allocated by the task builder). A thin
+    /// `Arc<String>` rather than `Arc<str>`: 8 bytes instead of 16 in every task, which
+    /// keeps an empty task one allocator size class smaller.
+    pub(super) name: Option<StdArc<String>>,
 }
 
 /// The future, then its output.
@@ -124,7 +126,7 @@ fn vtable<F: Future, S: Schedule>(local: bool) -> &'static Vtable {
 pub(crate) struct Spawn {
     pub(crate) id: TaskId,
     pub(crate) location: &'static Location<'static>,
-    pub(crate) name: Option<StdArc<str>>,
+    pub(crate) name: Option<StdArc<String>>,
 }
 
 /// A type-erased pointer to a task. Copying it does not touch the reference count.
