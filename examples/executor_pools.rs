@@ -6,29 +6,25 @@
 //! Why no process pool: Python needs processes for CPU work because the GIL lets only one
 //! thread run Python code at a time. Rust threads run truly in parallel, so CPU-bound work
 //! goes to a thread pool sized to the cores — no pickling, no process start-up.
+#[path = "common/mod.rs"]
+mod common;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use corio::blocking::ThreadPool;
 
-fn now() -> String {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    format!("{}.{:06}", t.as_secs() % 86_400, t.subsec_micros())
-}
-
 fn wait_io(id: u32) -> String {
     // Simulated I/O: a blocking sleep.
     std::thread::sleep(Duration::from_secs(1));
-    format!("threading({id}): done at {}", now())
+    format!("threading({id}): done at {}", common::datetime())
 }
 
 fn more_cpu(id: u32) -> String {
     // sum(i * i for i in range(10 ** 7)), in wrapping u64 arithmetic.
     let sum = (0..10_u64.pow(7)).fold(0u64, |acc, i| acc.wrapping_add(black_box(i * i)));
     black_box(sum);
-    format!("cpu({id}): done at {}", now())
+    format!("cpu({id}): done at {}", common::datetime())
 }
 
 #[corio::main]
