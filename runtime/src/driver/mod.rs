@@ -74,8 +74,18 @@ impl std::fmt::Debug for ParkBuffers {
 impl Driver {
     /// Creates the driver (the OS poller and the timer wheel).
     pub(crate) fn new() -> io::Result<Driver> {
+        Self::with_reactor(reactor::Reactor::new()?)
+    }
+
+    /// A driver whose reactor uses oneshot registrations (tests of the fallback path).
+    #[cfg(test)]
+    pub(crate) fn new_oneshot() -> io::Result<Driver> {
+        Self::with_reactor(reactor::Reactor::new_oneshot()?)
+    }
+
+    fn with_reactor(io: reactor::Reactor) -> io::Result<Driver> {
         Ok(Driver {
-            io: reactor::Reactor::new()?,
+            io,
             time: Mutex::new(TimeState {
                 wheel: Wheel::new(),
                 parked_until: None,
@@ -311,7 +321,16 @@ pub(crate) mod harness {
 
     impl Harness {
         pub(crate) fn new() -> Harness {
-            let driver = Arc::new(Driver::new().expect("corio: cannot create the I/O driver"));
+            Self::with_driver(Driver::new().expect("corio: cannot create the I/O driver"))
+        }
+
+        /// A harness whose reactor registers sources in oneshot mode.
+        pub(crate) fn oneshot() -> Harness {
+            Self::with_driver(Driver::new_oneshot().expect("corio: cannot create the I/O driver"))
+        }
+
+        fn with_driver(driver: Driver) -> Harness {
+            let driver = Arc::new(driver);
             let stop = std::sync::Arc::new(AtomicBool::new(false));
             let parker = {
                 let driver = driver.clone();

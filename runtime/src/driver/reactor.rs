@@ -1,21 +1,30 @@
-//! The I/O reactor: one `polling::Poller`, sources registered in oneshot mode.
+//! The I/O reactor: one `polling::Poller`, sources registered edge-triggered where the
+//! OS supports it (epoll, kqueue) and in oneshot mode elsewhere.
 //!
 //! Each registered source has a [`ScheduledIo`]: readiness bits, an event tick, and
 //! separate read and write waiter lists. Readiness starts optimistic (both directions
 //! set), so the first operation on a fresh socket is attempted without a trip through the
 //! poller. An operation that hits `WouldBlock` clears the direction's bit — only if no
-//! event arrived since the readiness was observed (the tick) — and the next readiness poll
-//! stores the waker and re-arms the source (`Poller::modify`) with the union of the
-//! directions that have waiters. Oneshot delivery disarms the whole source, so when an
-//! event satisfies one direction while the other still has waiters, the dispatcher re-arms
-//! the source for the remaining direction: the read half and the write half of one socket,
-//! used from two tasks, are both woken.
+//! event arrived since the readiness was observed (the tick), so an edge delivered between
+//! the failed syscall and the clear is never lost — and the next readiness poll stores the
+//! waker. Every delivered event sets readiness and wakes the direction's waiters.
+//!
+//! Edge-triggered (the default): the source is registered once for both directions and the
+//! poller is never touched again until `deregister` — no `epoll_ctl` per wait. The tick
+//! guard above is what makes edges safe: the kernel reports each new edge once, and the
+//! readiness bit remembers it until an operation proves it consumed.
+//!
+//! Oneshot (fallback): each readiness poll that stores a waker re-arms the source
+//! (`Poller::modify`) with the union of the directions that have waiters. Delivery disarms
+//! the whole source, so when an event satisfies one direction while the other still has
+//! waiters, the dispatcher re-arms the source for the remaining direction: the read half
+//! and the write half of one socket, used from two tasks, are both woken.
 
 use std::io;
 use std::os::fd::{BorrowedFd, RawFd};
 use std::task::{Context, Poll, Waker};
 
-use polling::{Event, Events, Poller};
+use polling::{Event, Events, PollMode, Poller};
 use slab::Slab;
 
 use crate::loom::{Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
@@ -53,6 +62,8 @@ pub(crate) struct Reactor {
     sources: Mutex<Sources>,
     /// How many sources are registered (a lock-free read for the driver's quick turns).
     registered: AtomicUsize,
+    /// Sources are registered edge-triggered (never re-armed); otherwise oneshot.
+    edge: bool,
     shutdown: AtomicBool,
 }
 
@@ -100,8 +111,10 @@ struct IoState {
     tick: u64,
     readers: Vec<Waker>,
     writers: Vec<Waker>,
-    /// Interest currently armed in the poller (oneshot: cleared by every delivery).
+    /// Interest currently armed in the poller (oneshot mode; cleared by every delivery).
     armed: u8,
+    /// Registered edge-triggered: readiness polls never re-arm.
+    edge: bool,
     shutdown: bool,
 }
 
@@ -110,11 +123,25 @@ fn shutdown_error() -> io::Error {
 }
 
 impl Reactor {
+    /// A reactor in the best mode the OS offers (edge-triggered, else oneshot).
     pub(crate) fn new() -> io::Result<Reactor> {
+        let poller = Poller::new()?;
+        let edge = poller.supports_edge();
+        Self::with_poller(poller, edge)
+    }
+
+    /// A reactor forced into oneshot mode (tests of the fallback path).
+    #[cfg(test)]
+    pub(crate) fn new_oneshot() -> io::Result<Reactor> {
+        Self::with_poller(Poller::new()?, false)
+    }
+
+    fn with_poller(poller: Poller, edge: bool) -> io::Result<Reactor> {
         Ok(Reactor {
-            poller: Poller::new()?,
+            poller,
             sources: Mutex::new(Sources::default()),
             registered: AtomicUsize::new(0),
+            edge,
             shutdown: AtomicBool::new(false),
         })
     }
@@ -142,12 +169,20 @@ impl Reactor {
                 readers: Vec::new(),
                 writers: Vec::new(),
                 armed: 0,
+                edge: self.edge,
                 shutdown: false,
             }),
         });
         // SAFETY: the caller keeps `fd` open until `deregister`, which `delete`s it from
         // the poller before the owner closes it.
-        unsafe { self.poller.add(fd, Event::none(key))? };
+        unsafe {
+            if self.edge {
+                self.poller
+                    .add_with_mode(fd, Event::all(key), PollMode::Edge)?;
+            } else {
+                self.poller.add(fd, Event::none(key))?;
+            }
+        }
         entry.insert(sched.clone());
         self.registered.fetch_add(1, Ordering::Release);
         Ok(sched)
@@ -181,7 +216,6 @@ impl Reactor {
             };
             let mut st = sched.state.lock();
             st.tick += 1;
-            st.armed = 0;
             if ev.readable {
                 st.readiness |= READABLE;
                 wakers.append(&mut st.readers);
@@ -190,9 +224,12 @@ impl Reactor {
                 st.readiness |= WRITABLE;
                 wakers.append(&mut st.writers);
             }
-            let want = interest(&st);
-            if want != 0 {
-                sched.arm(&self.poller, &mut st, want);
+            if !st.edge {
+                st.armed = 0;
+                let want = interest(&st);
+                if want != 0 {
+                    sched.arm(&self.poller, &mut st, want);
+                }
             }
         }
     }
@@ -256,9 +293,11 @@ impl ScheduledIo {
             Direction::Read => push_waker(&mut st.readers, cx.waker()),
             Direction::Write => push_waker(&mut st.writers, cx.waker()),
         }
-        let want = interest(&st);
-        if want & !st.armed != 0 {
-            self.arm(poller, &mut st, want);
+        if !st.edge {
+            let want = interest(&st);
+            if want & !st.armed != 0 {
+                self.arm(poller, &mut st, want);
+            }
         }
         Poll::Pending
     }
