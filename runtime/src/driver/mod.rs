@@ -13,11 +13,12 @@
 //!   makes it current on each worker thread and in `block_on` with [`enter`].
 //!
 //! Inside: one `polling::Poller` (epoll/kqueue) serves both I/O and time. `park` computes
-//! the next timer deadline from the wheel, waits in `Poller::wait` with the smaller of that
-//! and the caller's timeout, dispatches I/O readiness ([`reactor`]), then advances the
-//! wheel ([`crate::time`]) and wakes everything that became ready, outside every lock.
-//! `unpark` is `Poller::notify` (an eventfd write, deduplicated by polling's own flag), so
-//! a notify that lands before `wait` makes that `wait` return at once.
+//! the next timer deadline from the wheel, waits on the poller with the smaller of that
+//! and the caller's timeout (one `epoll_pwait` on Linux, `Poller::wait` elsewhere: see
+//! [`sys`]), dispatches I/O readiness ([`reactor`]), then advances the wheel
+//! ([`crate::time`]) and wakes everything that became ready, outside every lock. `unpark`
+//! is one eventfd write, skipped while an earlier one is still unconsumed, so a notify that
+//! lands before the wait makes that wait return at once.
 //!
 //! After [`Driver::shutdown`]: every I/O waiter is woken and I/O readiness polls return an
 //! error (`"corio runtime is shut down"`), new registrations fail with that error; every
@@ -27,13 +28,12 @@
 
 pub(crate) mod poll_evented;
 pub(crate) mod reactor;
+mod sys;
 
 use std::cell::RefCell;
 use std::io;
 use std::task::Waker;
 use std::time::{Duration, Instant};
-
-use polling::Events;
 
 use crate::loom::{Arc, AtomicBool, Mutex, Ordering};
 use crate::time::wheel::{Inserted, Wheel};
@@ -61,7 +61,7 @@ struct TimeState {
 }
 
 struct ParkBuffers {
-    events: Events,
+    events: sys::EventBuf,
     wakers: Vec<Waker>,
 }
 
@@ -92,7 +92,7 @@ impl Driver {
             }),
             start: Instant::now(),
             park: Mutex::new(ParkBuffers {
-                events: Events::new(),
+                events: sys::EventBuf::new(),
                 wakers: Vec::new(),
             }),
             shutdown: AtomicBool::new(false),
@@ -102,8 +102,8 @@ impl Driver {
     /// Waits for events up to `timeout` (`None` = no limit) and wakes whatever is ready.
     pub(crate) fn park(&self, timeout: Option<Duration>) {
         // A maintenance turn with no I/O source registered has nothing to collect from the
-        // poller (and `Poller::wait` costs several syscalls even with a zero timeout): only
-        // expired timers. A pending `unpark` stays pending for the next real park.
+        // poller (and asking it is a system call even with a zero timeout): only expired
+        // timers. A pending `unpark` stays pending for the next real park.
         let mut buffers = self.park.lock();
         let ParkBuffers { events, wakers } = &mut *buffers;
         if timeout == Some(Duration::ZERO) && !self.io.has_sources() {
@@ -122,11 +122,10 @@ impl Driver {
                 (a, b) => a.or(b),
             }
         };
-        events.clear();
-        if let Err(e) = self.io.poller.wait(events, wait) {
+        if let Err(e) = self.io.wait(events, wait) {
             // Nothing sensible to do but not spin: the scheduler parks again. EINTR is
-            // retried inside polling; other errors mean a broken epoll fd.
-            debug_assert!(false, "corio: Poller::wait failed: {e}");
+            // retried inside; other errors mean a broken epoll fd.
+            debug_assert!(false, "corio: waiting for I/O events failed: {e}");
         }
         self.io.dispatch(events, wakers);
         wakers.drain(..).for_each(Waker::wake);
@@ -135,7 +134,7 @@ impl Driver {
 
     /// Makes the current or next [`Driver::park`] return promptly.
     pub(crate) fn unpark(&self) {
-        notify(&self.io.poller);
+        self.io.notify();
     }
 
     /// Wakes every registered I/O and timer waiter; later registrations fail.
@@ -236,15 +235,6 @@ impl Driver {
     #[cfg(test)]
     pub(crate) fn timer_entries(&self) -> usize {
         self.time.lock().wheel.len()
-    }
-}
-
-/// The one place an unpark turns into a poller notification (see the module docs).
-fn notify(poller: &polling::Poller) {
-    if let Err(e) = poller.notify() {
-        // An eventfd write fails only if the counter would overflow, i.e. it is already
-        // pending: the wake-up is not lost.
-        debug_assert!(false, "corio: Poller::notify failed: {e}");
     }
 }
 

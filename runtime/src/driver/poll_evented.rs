@@ -9,6 +9,7 @@ use std::task::{ready, Context, Poll};
 
 use corio_sync::coop;
 
+use super::reactor::ReadyEvent;
 use super::{Direction, Driver, ScheduledIo};
 use crate::loom::Arc;
 
@@ -71,7 +72,35 @@ impl<T: AsRawFd> PollEvented<T> {
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
+        f: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io_then(cx, dir, f, |_, _| {})
+    }
+
+    /// [`PollEvented::poll_io`] for a byte-stream transfer of at most `len` bytes: a
+    /// transfer of fewer (but some) bytes drained the receive buffer or filled the send
+    /// buffer, so readiness is cleared at once instead of after a second, failing call.
+    pub(crate) fn poll_transfer(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        len: usize,
+        f: impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io_then(cx, dir, f, |r, ev| {
+            if matches!(*r, Ok(n) if n > 0 && n < len) {
+                self.sched.clear_after_short_transfer(ev);
+            }
+        })
+    }
+
+    /// [`PollEvented::poll_io`], running `done` on the final result with its readiness.
+    fn poll_io_then<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
         mut f: impl FnMut(&T) -> io::Result<R>,
+        done: impl FnOnce(&io::Result<R>, ReadyEvent),
     ) -> Poll<io::Result<R>> {
         ready!(coop::poll_proceed(cx));
         loop {
@@ -86,7 +115,10 @@ impl<T: AsRawFd> PollEvented<T> {
             match f(self.get_ref()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.sched.clear_readiness(ev),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                r => return Poll::Ready(r),
+                r => {
+                    done(&r, ev);
+                    return Poll::Ready(r);
+                }
             }
         }
     }

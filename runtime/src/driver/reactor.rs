@@ -24,7 +24,11 @@ use std::io;
 use std::os::fd::{BorrowedFd, RawFd};
 use std::task::{Context, Poll, Waker};
 
-use polling::{Event, Events, PollMode, Poller};
+use std::time::Duration;
+
+use polling::{Event, Poller};
+
+use super::sys::{EventBuf, Waiter};
 use slab::Slab;
 
 use crate::loom::{Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
@@ -59,6 +63,8 @@ pub(crate) struct ReadyEvent {
 #[derive(Debug)]
 pub(crate) struct Reactor {
     pub(crate) poller: Poller,
+    /// Blocks for events on `poller` and wakes it (see [`super::sys`]).
+    waiter: Waiter,
     sources: Mutex<Sources>,
     /// How many sources are registered (a lock-free read for the driver's quick turns).
     registered: AtomicUsize,
@@ -101,6 +107,8 @@ fn key_index(key: usize) -> usize {
 pub(crate) struct ScheduledIo {
     key: usize,
     fd: RawFd,
+    /// Registered edge-triggered: readiness polls never re-arm.
+    edge: bool,
     state: Mutex<IoState>,
 }
 
@@ -113,8 +121,8 @@ struct IoState {
     writers: Vec<Waker>,
     /// Interest currently armed in the poller (oneshot mode; cleared by every delivery).
     armed: u8,
-    /// Registered edge-triggered: readiness polls never re-arm.
-    edge: bool,
+    /// The poller reported that the peer sends nothing more: reads stay ready for good.
+    read_closed: bool,
     shutdown: bool,
 }
 
@@ -138,6 +146,7 @@ impl Reactor {
 
     fn with_poller(poller: Poller, edge: bool) -> io::Result<Reactor> {
         Ok(Reactor {
+            waiter: Waiter::new(&poller)?,
             poller,
             sources: Mutex::new(Sources::default()),
             registered: AtomicUsize::new(0),
@@ -163,13 +172,14 @@ impl Reactor {
         let sched = Arc::new(ScheduledIo {
             key,
             fd,
+            edge: self.edge,
             state: Mutex::new(IoState {
                 readiness: READABLE | WRITABLE,
                 tick: 0,
                 readers: Vec::new(),
                 writers: Vec::new(),
                 armed: 0,
-                edge: self.edge,
+                read_closed: false,
                 shutdown: false,
             }),
         });
@@ -177,8 +187,7 @@ impl Reactor {
         // the poller before the owner closes it.
         unsafe {
             if self.edge {
-                self.poller
-                    .add_with_mode(fd, Event::all(key), PollMode::Edge)?;
+                self.waiter.add_edge(&self.poller, fd, key)?;
             } else {
                 self.poller.add(fd, Event::none(key))?;
             }
@@ -203,19 +212,31 @@ impl Reactor {
         let _ = self.poller.delete(fd);
     }
 
+    /// Blocks until an I/O event, a [`Reactor::notify`] or `timeout` (`None`: no limit).
+    pub(crate) fn wait(&self, events: &mut EventBuf, timeout: Option<Duration>) -> io::Result<()> {
+        self.waiter.wait(&self.poller, events, timeout)
+    }
+
+    /// Makes the current or next [`Reactor::wait`] return promptly.
+    pub(crate) fn notify(&self) {
+        self.waiter.notify(&self.poller);
+    }
+
     /// Applies delivered events: sets readiness, collects wakers, re-arms leftovers.
-    pub(crate) fn dispatch(&self, events: &Events, wakers: &mut Vec<Waker>) {
-        if events.is_empty() {
+    pub(crate) fn dispatch(&self, events: &EventBuf, wakers: &mut Vec<Waker>) {
+        let mut events = events.iter().peekable();
+        if events.peek().is_none() {
             return;
         }
         let sources = self.sources.lock();
-        for ev in events.iter() {
+        for ev in events {
             let sched = match sources.slab.get(key_index(ev.key)) {
                 Some(s) if s.key == ev.key => s,
                 _ => continue, // deregistered since the kernel queued it
             };
             let mut st = sched.state.lock();
             st.tick += 1;
+            st.read_closed |= ev.read_closed;
             if ev.readable {
                 st.readiness |= READABLE;
                 wakers.append(&mut st.readers);
@@ -224,7 +245,7 @@ impl Reactor {
                 st.readiness |= WRITABLE;
                 wakers.append(&mut st.writers);
             }
-            if !st.edge {
+            if !sched.edge {
                 st.armed = 0;
                 let want = interest(&st);
                 if want != 0 {
@@ -254,6 +275,12 @@ impl Reactor {
     #[cfg(test)]
     pub(crate) fn sources(&self) -> usize {
         self.sources.lock().slab.len()
+    }
+}
+
+impl Drop for Reactor {
+    fn drop(&mut self) {
+        self.waiter.deregister(&self.poller);
     }
 }
 
@@ -293,7 +320,7 @@ impl ScheduledIo {
             Direction::Read => push_waker(&mut st.readers, cx.waker()),
             Direction::Write => push_waker(&mut st.writers, cx.waker()),
         }
-        if !st.edge {
+        if !self.edge {
             let want = interest(&st);
             if want & !st.armed != 0 {
                 self.arm(poller, &mut st, want);
@@ -302,11 +329,23 @@ impl ScheduledIo {
         Poll::Pending
     }
 
-    /// Forgets `ev`'s readiness after a `WouldBlock`, unless an event arrived since.
+    /// Forgets `ev`'s readiness after a `WouldBlock`, unless an event arrived since (or the
+    /// peer closed its side: a read would return at once).
     pub(crate) fn clear_readiness(&self, ev: ReadyEvent) {
         let mut st = self.state.lock();
-        if st.tick == ev.tick {
+        if st.tick == ev.tick && !(ev.dir == Direction::Read && st.read_closed) {
             st.readiness &= !ev.dir.bit();
+        }
+    }
+
+    /// After a stream operation moved fewer bytes than asked (but some): the socket buffer
+    /// is drained (read) or full (write), so the next attempt would only fail with
+    /// `WouldBlock`; forget the readiness now, as after that failure. Only where the
+    /// poller reports edges and half-closes — otherwise a peer's FIN that arrived with the
+    /// last data would never be seen again.
+    pub(crate) fn clear_after_short_transfer(&self, ev: ReadyEvent) {
+        if Waiter::REPORTS_READ_CLOSED && self.edge {
+            self.clear_readiness(ev);
         }
     }
 

@@ -17,7 +17,8 @@ where
     T: AsRawFd,
     for<'a> &'a T: Read,
 {
-    io.poll_io(cx, Direction::Read, |s| {
+    let len = buf.len();
+    io.poll_transfer(cx, Direction::Read, len, |s| {
         let mut s = s;
         s.read(buf)
     })
@@ -32,7 +33,7 @@ where
     T: AsRawFd,
     for<'a> &'a T: Write,
 {
-    io.poll_io(cx, Direction::Write, |s| {
+    io.poll_transfer(cx, Direction::Write, buf.len(), |s| {
         let mut s = s;
         s.write(buf)
     })
@@ -47,7 +48,8 @@ where
     T: AsRawFd,
     for<'a> &'a T: Write,
 {
-    io.poll_io(cx, Direction::Write, |s| {
+    let len = bufs.iter().map(|b| b.len()).sum();
+    io.poll_transfer(cx, Direction::Write, len, |s| {
         let mut s = s;
         s.write_vectored(bufs)
     })

@@ -93,6 +93,45 @@ fn read_returns_zero_at_eof_and_read_exact_reports_unexpected_eof() {
 }
 
 #[test]
+fn a_short_read_then_eof_needs_no_further_event() {
+    // The last bytes and the FIN arrive together and the poller reports them in one event
+    // before the read: the short read that drains the bytes must not leave the next read
+    // waiting for an edge that never comes.
+    for h in [Harness::new(), Harness::oneshot()] {
+        h.block_on(within(5), async {
+            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let mut c = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+            let (mut s, _) = l.accept().await.unwrap();
+            let mut buf = [0; 64];
+            // Park once on read so the source has seen an event before the data comes.
+            let pending = futures::poll!(std::pin::pin!(c.read(&mut buf)));
+            assert!(pending.is_pending());
+            s.write_all(b"last words").await.unwrap();
+            s.shutdown().await.unwrap();
+            std::thread::sleep(Duration::from_millis(50));
+            assert_eq!(c.read(&mut buf).await.unwrap(), 10);
+            assert_eq!(c.read(&mut buf).await.unwrap(), 0);
+        });
+        let dir = std::env::temp_dir().join(format!("corio-eof-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("eof.sock");
+        let _ = std::fs::remove_file(&path);
+        h.block_on(within(5), async {
+            let l = UnixListener::bind(&path).await.unwrap();
+            let mut c = UnixStream::connect(&path).await.unwrap();
+            let (mut s, _) = l.accept().await.unwrap();
+            s.write_all(b"last words").await.unwrap();
+            s.shutdown().await.unwrap();
+            std::thread::sleep(Duration::from_millis(50));
+            let mut buf = [0; 64];
+            assert_eq!(c.read(&mut buf).await.unwrap(), 10);
+            assert_eq!(c.read(&mut buf).await.unwrap(), 0);
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
 fn connection_refused_is_an_error_not_a_hang() {
     let h = Harness::new();
     h.block_on(within(5), async {
