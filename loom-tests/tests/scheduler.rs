@@ -91,6 +91,22 @@ fn parker_unpark_races_park_on_condvar() {
     });
 }
 
+/// A watcher parks on its condvar without trying the reactor: an `unpark` racing that park
+/// (before the check, between the check and the wait, during the wait) always wakes it.
+#[test]
+fn parker_unpark_races_park_without_driver() {
+    model_with(3, || {
+        let driver = Arc::new(Driver::new());
+        let parker = Arc::new(Parker::new());
+        for _ in 0..2 {
+            let (p2, d2) = (parker.clone(), driver.clone());
+            let t = thread::spawn(move || p2.unpark(&d2));
+            assert_eq!(parker.park_without_driver(None), Parked::Condvar);
+            t.join().unwrap();
+        }
+    });
+}
+
 /// The reactor is free, so the parker takes it and sleeps in the driver: an `unpark`
 /// racing the park reaches it through `Driver::unpark` (or is seen before it sleeps).
 #[test]

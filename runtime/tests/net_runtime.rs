@@ -303,6 +303,65 @@ fn io_and_timers_keep_running_while_a_worker_is_blocked() {
 }
 
 #[test]
+fn io_keeps_running_when_an_io_woken_task_blocks_its_worker_under_load() {
+    // A busy echo loop keeps both workers active (so a watcher exists and a worker leaving
+    // the reactor with a single task wakes nobody); then a task woken by I/O — the only
+    // task of that reactor turn — blocks its worker for 1.5 s. The echo loop must keep
+    // going: the watcher takes the reactor (and any stranded task) over.
+    with_timeout(30, || {
+        let rt = Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            drop(spawn(echo_server(listener)));
+            let (trigger_rx, trigger_tx) = std::os::unix::net::UnixStream::pair().unwrap();
+            trigger_rx.set_nonblocking(true).unwrap();
+            let mut trigger_rx = corio_runtime::net::UnixStream::from_std(trigger_rx).unwrap();
+            let blocker = spawn(async move {
+                let mut b = [0; 1];
+                trigger_rx.read_exact(&mut b).await.unwrap();
+                std::thread::sleep(Duration::from_millis(1500)); // blocks its worker
+            });
+            let trigger = std::sync::Mutex::new(Some(trigger_tx));
+            let work = spawn(async move {
+                let mut c = TcpStream::connect(addr).await.unwrap();
+                c.set_nodelay(true).unwrap();
+                let mut worst = Duration::ZERO;
+                let start = Instant::now();
+                for i in 0..600u32 {
+                    if i == 200 {
+                        use std::io::Write;
+                        let tx = trigger.lock().unwrap().take().unwrap();
+                        (&tx).write_all(b"!").unwrap();
+                    }
+                    let t = Instant::now();
+                    c.write_all(&i.to_le_bytes()).await.unwrap();
+                    let mut b = [0; 4];
+                    c.read_exact(&mut b).await.unwrap();
+                    assert_eq!(u32::from_le_bytes(b), i);
+                    worst = worst.max(t.elapsed());
+                }
+                (worst, start.elapsed())
+            });
+            let (worst, took) = work.await.unwrap();
+            println!("600 echoes around a blocked worker: {took:?}, worst round trip {worst:?}");
+            assert!(
+                worst < Duration::from_millis(500),
+                "an echo round trip waited {worst:?} behind the blocked worker"
+            );
+            assert!(
+                !blocker.is_finished(),
+                "the blocker should still be sleeping"
+            );
+            blocker.await.unwrap();
+        });
+    });
+}
+
+#[test]
 fn udp_and_unix_on_the_runtime() {
     with_timeout(20, || {
         let rt = Runtime::new().unwrap();

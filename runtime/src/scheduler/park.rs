@@ -75,6 +75,18 @@ impl Parker {
         Parked::Condvar
     }
 
+    /// Sleeps on the condvar until unparked or `timeout`, leaving the driver to others.
+    pub(crate) fn park_without_driver(&self, timeout: Option<Duration>) -> Parked {
+        if self
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            self.park_condvar(timeout);
+        }
+        Parked::Condvar
+    }
+
     fn park_condvar(&self, timeout: Option<Duration>) {
         let mut guard = self.lock.lock();
         match self

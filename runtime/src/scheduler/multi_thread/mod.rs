@@ -15,6 +15,14 @@
 //! The LIFO slot is an atomic pointer so a stuck worker cannot strand the task in it: a
 //! parked worker "watches" while others poll, and takes a LIFO task whose owner has been
 //! inside the same poll for a whole watch interval (tokio #4941).
+//!
+//! The watcher also keeps I/O and timers going behind a stuck worker (tokio #4730): a
+//! worker leaving the reactor with a single task wakes nobody if a watcher exists, and a
+//! watcher that sees a worker stuck in one poll takes the free reactor over. Otherwise the
+//! watcher sleeps on its condvar and leaves the reactor to the worker that runs tasks, so a
+//! busy server keeps one worker cycling "reactor → tasks → reactor" without cross-thread
+//! wake-ups. It keeps watching for a few quiet intervals after the last poll it saw, so
+//! steady load does not make it give the role up and be woken again between requests.
 
 mod lifo;
 mod worker;
@@ -37,6 +45,8 @@ pub(crate) use worker::launch;
 
 /// How long a worker must be stuck in one poll before a watcher takes its LIFO task.
 const WATCH_INTERVAL: Duration = Duration::from_millis(1);
+/// A watcher gives its role up after this many intervals without any poll on other workers.
+const WATCH_QUIET_INTERVALS: u32 = 8;
 
 /// State shared by the workers and every handle.
 pub(crate) struct Shared {

@@ -5,7 +5,7 @@ use std::io;
 use std::ptr;
 use std::time::Duration;
 
-use super::{Queues, Shared, WATCH_INTERVAL};
+use super::{Queues, Shared, WATCH_INTERVAL, WATCH_QUIET_INTERVALS};
 use crate::driver;
 use crate::loom::{Arc, Ordering};
 use crate::runtime::context;
@@ -30,11 +30,19 @@ struct Worker {
     tick: Cell<u32>,
     lifo_streak: Cell<u8>,
     searching: Cell<bool>,
+    /// Inside `park` (possibly dispatching I/O in the driver): still listed as a sleeper.
+    parked: Cell<bool>,
     rng: Cell<u32>,
     /// This worker is the LIFO watcher (`Shared::watching` is ours).
     watcher: Cell<bool>,
     /// Watcher's last observation of every worker's poll counter.
     observed: RefCell<Vec<u64>>,
+    /// Watcher: consecutive intervals in which no other worker polled anything.
+    quiet: Cell<u32>,
+    /// Watcher: at the last look a worker was stuck in a poll, so take the reactor over if
+    /// it is free. Kept across watch sessions, so a watcher that ran a task and watches
+    /// again does not wait a whole interval to re-check a worker it already saw stuck.
+    take_reactor: Cell<bool>,
 }
 
 std::thread_local! {
@@ -88,9 +96,12 @@ fn run(shared: Arc<Shared>, index: usize, queues: Queues) {
         tick: Cell::new(0),
         lifo_streak: Cell::new(0),
         searching: Cell::new(false),
+        parked: Cell::new(false),
         rng: Cell::new((0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B)) | 1),
         watcher: Cell::new(false),
         observed: RefCell::new(vec![0; n]),
+        quiet: Cell::new(0),
+        take_reactor: Cell::new(false),
     };
     let _current = CurrentGuard(CURRENT.with(|c| c.replace(&worker)));
     worker.run();
@@ -185,8 +196,10 @@ impl Worker {
             }
         };
         // Local work never needs a wake-up for correctness (this worker will run it), only
-        // for parallelism, so a racy hint is enough here.
-        if notify && self.shared.idle.has_sleepers_hint() {
+        // for parallelism, so a racy hint is enough here. A worker waking tasks from inside
+        // its own park (driver dispatch) is still listed as a sleeper and could pick itself;
+        // it decides once, when it leaves the park with the whole batch queued.
+        if notify && !self.parked.get() && self.shared.idle.has_sleepers_hint() {
             self.shared.notify_parked();
         }
     }
@@ -306,10 +319,14 @@ impl Worker {
             } else {
                 None
             };
-            let parked =
-                self.remote()
-                    .parker
-                    .park(&self.shared.driver, &self.shared.driver_lock, timeout);
+            self.parked.set(true);
+            let parker = &self.remote().parker;
+            let parked = if self.watcher.get() && !self.take_reactor.get() {
+                parker.park_without_driver(timeout)
+            } else {
+                parker.park(&self.shared.driver, &self.shared.driver_lock, timeout)
+            };
+            self.parked.set(false);
             if self.shared.is_shutdown() {
                 self.stop_watching();
                 return;
@@ -319,14 +336,23 @@ impl Worker {
             }
             if self.transition_from_parked() {
                 self.stop_watching();
-                if parked == Parked::Driver && self.has_local_work() {
-                    // We leave the driver to run tasks: wake a parked worker so it takes the
-                    // reactor over while we are busy (tokio #4730).
+                if parked == Parked::Driver && self.should_hand_over_driver() {
                     self.shared.notify_parked();
                 }
                 return;
             }
         }
+    }
+
+    /// Leaving the driver with tasks: should a parked worker be woken now? Yes for more
+    /// than one task (parallelism; the woken worker steals some and takes the reactor
+    /// over). For a single task only if nobody watches: a watcher takes the free reactor
+    /// over at its next tick should this task's poll turn out long (tokio #4730), so the
+    /// common short poll costs no wake-up at all.
+    fn should_hand_over_driver(&self) -> bool {
+        let queued = !self.local.is_empty() || !self.yielded.is_empty();
+        let lifo = self.remote().lifo.is_occupied();
+        queued || (lifo && !self.shared.watching.load(Ordering::SeqCst))
     }
 
     /// Decides whether this parking worker watches for stuck LIFO slots (while any other
@@ -340,7 +366,7 @@ impl Worker {
                 .any(|(i, r)| i != self.index && r.current.load(Ordering::SeqCst) != 0)
         };
         if self.watcher.get() {
-            if someone_polling(&self.shared) {
+            if someone_polling(&self.shared) || self.quiet.get() < WATCH_QUIET_INTERVALS {
                 return true;
             }
             self.stop_watching();
@@ -356,6 +382,7 @@ impl Worker {
             return false; // someone else watches
         }
         self.watcher.set(true);
+        self.quiet.set(0);
         let mut observed = self.observed.borrow_mut();
         for (o, r) in observed.iter_mut().zip(self.shared.remotes.iter()) {
             *o = r.polls.load(Ordering::Relaxed);
@@ -370,13 +397,22 @@ impl Worker {
     }
 
     /// Takes work from workers that stayed inside the same poll for a whole watch interval:
-    /// their LIFO slot and half their queue go to our local queue.
+    /// their LIFO slot and half their queue go to our local queue. Also notes whether any
+    /// other worker polled at all (the watcher's quiet count) and whether one is stuck (the
+    /// watcher then takes the reactor over if it is free).
     fn rescue_stranded(&self) {
         let mut observed = self.observed.borrow_mut();
+        let mut active = false;
+        let mut any_stuck = false;
         for (i, r) in self.shared.remotes.iter().enumerate() {
+            if i == self.index {
+                continue;
+            }
             let polls = r.polls.load(Ordering::Relaxed);
-            let stuck =
-                i != self.index && polls == observed[i] && r.current.load(Ordering::Relaxed) != 0;
+            let polling = r.current.load(Ordering::Relaxed) != 0;
+            let stuck = polls == observed[i] && polling;
+            active |= polls != observed[i] || polling;
+            any_stuck |= stuck;
             observed[i] = polls;
             if !stuck {
                 continue;
@@ -390,6 +426,12 @@ impl Worker {
                 }
             }
         }
+        self.quiet.set(if active {
+            0
+        } else {
+            self.quiet.get().saturating_add(1)
+        });
+        self.take_reactor.set(any_stuck);
     }
 
     /// After a wake-up: true if the worker should run (it has work or was notified),
