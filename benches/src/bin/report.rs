@@ -10,7 +10,8 @@
 //!
 //! `--only` takes an area (`runtime`, `sync`, `blocking`, `time`, `net`), one workload
 //! (`blocking/to_thread_500x10ms`), `memory` or `http`; `--runtime corio` keeps only that
-//! runtime's variants (for profiling one runtime under `perf` or `valgrind`). Each round runs every workload on every runtime, rotating which runtime goes
+//! runtime's variants (for profiling one runtime under `perf` or `valgrind`);
+//! `--http-rounds N` sets the number of wrk rounds per runtime (default 3). Each round runs every workload on every runtime, rotating which runtime goes
 //! first, so drift and noise from other processes hit all runtimes alike; the table shows
 //! the median over rounds of the mean time per iteration.
 use std::io::{BufRead, BufReader};
@@ -46,11 +47,16 @@ fn main() {
         .iter()
         .position(|a| a == "--runtime")
         .and_then(|i| args.get(i + 1).cloned());
+    let http_rounds = args
+        .iter()
+        .position(|a| a == "--http-rounds")
+        .and_then(|i| args.get(i + 1))
+        .map(|n| n.parse().expect("--http-rounds takes a number"));
     let cfg = Config {
         rounds: if quick { 7 } else { 25 },
         target: Duration::from_millis(if quick { 50 } else { 250 }),
         wrk_seconds: if quick { 3 } else { 5 },
-        http_rounds: if quick { 1 } else { 3 },
+        http_rounds: http_rounds.unwrap_or(if quick { 1 } else { 3 }),
         only,
     };
 

@@ -28,6 +28,7 @@
 
 pub(crate) mod poll_evented;
 pub(crate) mod reactor;
+mod readiness;
 mod sys;
 
 use std::cell::RefCell;

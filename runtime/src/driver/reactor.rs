@@ -1,8 +1,9 @@
 //! The I/O reactor: one `polling::Poller`, sources registered edge-triggered where the
 //! OS supports it (epoll, kqueue) and in oneshot mode elsewhere.
 //!
-//! Each registered source has a [`ScheduledIo`]: readiness bits, an event tick, and
-//! separate read and write waiter lists. Readiness starts optimistic (both directions
+//! Each registered source has a [`ScheduledIo`]: readiness bits and an event tick in one
+//! atomic word (`readiness.rs`; an operation on a ready socket takes no lock), and separate
+//! read and write waiter lists behind a mutex. Readiness starts optimistic (both directions
 //! set), so the first operation on a fresh socket is attempted without a trip through the
 //! poller. An operation that hits `WouldBlock` clears the direction's bit — only if no
 //! event arrived since the readiness was observed (the tick), so an edge delivered between
@@ -28,13 +29,11 @@ use std::time::Duration;
 
 use polling::{Event, Poller};
 
-use super::sys::{EventBuf, Waiter};
 use slab::Slab;
 
+use super::readiness::{Cleared, Readiness, Snapshot, READABLE, WRITABLE};
+use super::sys::{EventBuf, Waiter};
 use crate::loom::{Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
-
-const READABLE: u8 = 0b01;
-const WRITABLE: u8 = 0b10;
 
 /// Which half of a source an operation uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +43,7 @@ pub(crate) enum Direction {
 }
 
 impl Direction {
-    fn bit(self) -> u8 {
+    fn bit(self) -> u64 {
         match self {
             Direction::Read => READABLE,
             Direction::Write => WRITABLE,
@@ -55,7 +54,7 @@ impl Direction {
 /// Readiness observed by a poll: pass it back to [`ScheduledIo::clear_readiness`].
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ReadyEvent {
-    tick: u64,
+    seen: Snapshot,
     dir: Direction,
 }
 
@@ -109,21 +108,18 @@ pub(crate) struct ScheduledIo {
     fd: RawFd,
     /// Registered edge-triggered: readiness polls never re-arm.
     edge: bool,
-    state: Mutex<IoState>,
+    /// Read without a lock by every operation.
+    readiness: Readiness,
+    /// Taken only to park a waker or to wake them. Lock order: `Sources`, then this.
+    waiters: Mutex<Waiters>,
 }
 
-#[derive(Debug)]
-struct IoState {
-    readiness: u8,
-    /// Bumped by every delivered event.
-    tick: u64,
+#[derive(Debug, Default)]
+struct Waiters {
     readers: Vec<Waker>,
     writers: Vec<Waker>,
     /// Interest currently armed in the poller (oneshot mode; cleared by every delivery).
-    armed: u8,
-    /// The poller reported that the peer sends nothing more: reads stay ready for good.
-    read_closed: bool,
-    shutdown: bool,
+    armed: u64,
 }
 
 fn shutdown_error() -> io::Error {
@@ -173,15 +169,8 @@ impl Reactor {
             key,
             fd,
             edge: self.edge,
-            state: Mutex::new(IoState {
-                readiness: READABLE | WRITABLE,
-                tick: 0,
-                readers: Vec::new(),
-                writers: Vec::new(),
-                armed: 0,
-                read_closed: false,
-                shutdown: false,
-            }),
+            readiness: Readiness::new(),
+            waiters: Mutex::new(Waiters::default()),
         });
         // SAFETY: the caller keeps `fd` open until `deregister`, which `delete`s it from
         // the poller before the owner closes it.
@@ -234,22 +223,24 @@ impl Reactor {
                 Some(s) if s.key == ev.key => s,
                 _ => continue, // deregistered since the kernel queued it
             };
-            let mut st = sched.state.lock();
-            st.tick += 1;
-            st.read_closed |= ev.read_closed;
+            // Readiness first, then the waiters: a poll that parks its waker (under the
+            // waiters lock) re-reads readiness after, so it either sees this event or its
+            // waker is taken here.
+            sched
+                .readiness
+                .transition_to_event(ev.readable, ev.writable, ev.read_closed);
+            let mut w = sched.waiters.lock();
             if ev.readable {
-                st.readiness |= READABLE;
-                wakers.append(&mut st.readers);
+                wakers.append(&mut w.readers);
             }
             if ev.writable {
-                st.readiness |= WRITABLE;
-                wakers.append(&mut st.writers);
+                wakers.append(&mut w.writers);
             }
             if !sched.edge {
-                st.armed = 0;
-                let want = interest(&st);
+                w.armed = 0;
+                let want = interest(&w);
                 if want != 0 {
-                    sched.arm(&self.poller, &mut st, want);
+                    sched.arm(&self.poller, &mut w, want, wakers);
                 }
             }
         }
@@ -260,10 +251,10 @@ impl Reactor {
         self.shutdown.store(true, Ordering::Release);
         let sources = self.sources.lock();
         for (_, sched) in sources.slab.iter() {
-            let mut st = sched.state.lock();
-            st.shutdown = true;
-            wakers.append(&mut st.readers);
-            wakers.append(&mut st.writers);
+            sched.readiness.transition_to_shutdown();
+            let mut w = sched.waiters.lock();
+            wakers.append(&mut w.readers);
+            wakers.append(&mut w.writers);
         }
     }
 
@@ -284,12 +275,12 @@ impl Drop for Reactor {
     }
 }
 
-fn interest(st: &IoState) -> u8 {
+fn interest(w: &Waiters) -> u64 {
     let mut want = 0;
-    if !st.readers.is_empty() {
+    if !w.readers.is_empty() {
         want |= READABLE;
     }
-    if !st.writers.is_empty() {
+    if !w.writers.is_empty() {
         want |= WRITABLE;
     }
     want
@@ -309,33 +300,49 @@ impl ScheduledIo {
         cx: &mut Context<'_>,
         dir: Direction,
     ) -> Poll<io::Result<ReadyEvent>> {
-        let mut st = self.state.lock();
-        if st.shutdown {
-            return Poll::Ready(Err(shutdown_error()));
+        // Fast path: no lock while the socket is ready.
+        let seen = self.readiness.load();
+        if let Some(ready) = self.ready_event(seen, dir) {
+            return Poll::Ready(ready);
         }
-        if st.readiness & dir.bit() != 0 {
-            return Poll::Ready(Ok(ReadyEvent { tick: st.tick, dir }));
+        let mut w = self.waiters.lock();
+        // Re-check under the lock: an event dispatched since `seen` has either set the
+        // readiness read here or will find the waker parked below.
+        let seen = self.readiness.load();
+        if let Some(ready) = self.ready_event(seen, dir) {
+            return Poll::Ready(ready);
         }
         match dir {
-            Direction::Read => push_waker(&mut st.readers, cx.waker()),
-            Direction::Write => push_waker(&mut st.writers, cx.waker()),
+            Direction::Read => push_waker(&mut w.readers, cx.waker()),
+            Direction::Write => push_waker(&mut w.writers, cx.waker()),
         }
         if !self.edge {
-            let want = interest(&st);
-            if want & !st.armed != 0 {
-                self.arm(poller, &mut st, want);
+            let want = interest(&w);
+            if want & !w.armed != 0 {
+                let mut wakers = Vec::new();
+                self.arm(poller, &mut w, want, &mut wakers);
+                drop(w);
+                wakers.into_iter().for_each(Waker::wake);
             }
         }
         Poll::Pending
     }
 
+    fn ready_event(&self, seen: Snapshot, dir: Direction) -> Option<io::Result<ReadyEvent>> {
+        if seen.is_shutdown() {
+            Some(Err(shutdown_error()))
+        } else if seen.is_ready(dir.bit()) {
+            Some(Ok(ReadyEvent { seen, dir }))
+        } else {
+            None
+        }
+    }
+
     /// Forgets `ev`'s readiness after a `WouldBlock`, unless an event arrived since (or the
     /// peer closed its side: a read would return at once).
     pub(crate) fn clear_readiness(&self, ev: ReadyEvent) {
-        let mut st = self.state.lock();
-        if st.tick == ev.tick && !(ev.dir == Direction::Read && st.read_closed) {
-            st.readiness &= !ev.dir.bit();
-        }
+        // Either outcome is fine: `Kept` means the next poll retries the operation.
+        let _: Cleared = self.readiness.transition_to_cleared(ev.seen, ev.dir.bit());
     }
 
     /// After a stream operation moved fewer bytes than asked (but some): the socket buffer
@@ -351,23 +358,22 @@ impl ScheduledIo {
 
     /// Forgets readiness for `dir` whatever happened (fresh sources only).
     pub(crate) fn clear_unconditionally(&self, dir: Direction) {
-        self.state.lock().readiness &= !dir.bit();
+        self.readiness.clear(dir.bit());
     }
 
-    fn arm(&self, poller: &Poller, st: &mut IoState, want: u8) {
+    /// Oneshot mode: arms the poller for `want`; if the poller refuses the fd, marks it
+    /// ready and collects every waiter so the operations run and report the real error.
+    fn arm(&self, poller: &Poller, w: &mut Waiters, want: u64, wakers: &mut Vec<Waker>) {
         // SAFETY: a `ScheduledIo` is only reachable while its owner keeps the fd open
         // (owners deregister before closing).
         let fd = unsafe { BorrowedFd::borrow_raw(self.fd) };
         let ev = Event::new(self.key, want & READABLE != 0, want & WRITABLE != 0);
         match poller.modify(fd, ev) {
-            Ok(()) => st.armed = want,
+            Ok(()) => w.armed = want,
             Err(_) => {
-                // The fd can no longer be polled (e.g. closed under us): report it as
-                // ready so the operation runs and surfaces the real error.
-                st.readiness |= want;
-                let mut wakers = std::mem::take(&mut st.readers);
-                wakers.append(&mut st.writers);
-                wakers.into_iter().for_each(Waker::wake);
+                self.readiness.force_ready(want);
+                wakers.append(&mut w.readers);
+                wakers.append(&mut w.writers);
             }
         }
     }
