@@ -13,7 +13,9 @@
 //!   (`scheduler`): these compile corio-runtime's own `task/state.rs`,
 //!   `scheduler/idle.rs` and `scheduler/park.rs` into the model with `#[path]` (they depend
 //!   only on `crate::loom`), so the runtime exposes nothing extra for loom, and drive them
-//!   with harnesses that take the same steps as the runtime's callers;
+//!   with harnesses that take the same steps as the runtime's callers; likewise the
+//!   reactor's readiness word (`readiness`: `driver/readiness.rs`, an operation racing an
+//!   event never strands data behind a parked task) and the LIFO slot (`lifo`);
 //! * `broken_twins`: `#[should_panic]` models proving loom catches the bugs the models
 //!   guard against.
 //!
