@@ -219,7 +219,8 @@ mod epoll {
     }
 }
 
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+// Compiled everywhere so the fallback is type-checked on Linux too; used off Linux.
+#[cfg_attr(any(target_os = "linux", target_os = "android"), allow(dead_code))]
 mod portable {
     use polling::Events;
 
@@ -290,5 +291,98 @@ mod portable {
             // An eventfd/pipe write fails only if a wake-up is already pending.
             let _ = poller.notify();
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+    use std::time::{Duration, Instant};
+
+    use polling::Poller;
+
+    /// Both waiters (the one in use and, on Linux, the portable fallback) report an
+    /// edge-registered source's readiness with its key, time out, and return promptly when
+    /// notified from another thread.
+    macro_rules! waiter_contract {
+        ($name:ident, $module:path) => {
+            #[test]
+            fn $name() {
+                use $module as imp;
+                let poller = Poller::new().unwrap();
+                let waiter = imp::Waiter::new(&poller).unwrap();
+                let mut buf = imp::EventBuf::new();
+                let (a, mut b) = UnixStream::pair().unwrap();
+                a.set_nonblocking(true).unwrap();
+                // SAFETY: `a` outlives its registration: it is deleted below before `a`
+                // is dropped.
+                unsafe { waiter.add_edge(&poller, a.as_raw_fd(), 7).unwrap() };
+                // Fresh registration: writable at once.
+                waiter
+                    .wait(&poller, &mut buf, Some(Duration::from_secs(5)))
+                    .unwrap();
+                let ev = buf.iter().find(|e| e.key == 7).expect("initial event");
+                assert!(ev.writable && !ev.readable);
+                // Nothing new: the edge was reported once, so the wait times out.
+                let start = Instant::now();
+                waiter
+                    .wait(&poller, &mut buf, Some(Duration::from_millis(20)))
+                    .unwrap();
+                assert!(buf.iter().next().is_none());
+                assert!(start.elapsed() >= Duration::from_millis(15));
+                // Data arrives: a read edge.
+                b.write_all(b"x").unwrap();
+                waiter
+                    .wait(&poller, &mut buf, Some(Duration::from_secs(5)))
+                    .unwrap();
+                assert!(buf.iter().any(|e| e.key == 7 && e.readable));
+                // A notify from another thread ends a wait without a limit.
+                std::thread::scope(|s| {
+                    s.spawn(|| {
+                        std::thread::sleep(Duration::from_millis(20));
+                        waiter.notify(&poller);
+                    });
+                    waiter.wait(&poller, &mut buf, None).unwrap();
+                });
+                assert!(buf.iter().all(|e| e.key != 7), "no new edge for the socket");
+                poller.delete(&a).unwrap();
+                waiter.deregister(&poller);
+            }
+        };
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    waiter_contract!(epoll_waiter_contract, super::epoll);
+    waiter_contract!(portable_waiter_contract, super::portable);
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[test]
+    fn epoll_reports_a_half_close_as_read_closed() {
+        let poller = Poller::new().unwrap();
+        let waiter = super::epoll::Waiter::new(&poller).unwrap();
+        let mut buf = super::epoll::EventBuf::new();
+        let (a, b) = UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        // SAFETY: `a` is deleted from the poller below before it is dropped.
+        unsafe { waiter.add_edge(&poller, a.as_raw_fd(), 3).unwrap() };
+        b.shutdown(std::net::Shutdown::Write).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut closed = false;
+        while !closed && Instant::now() < deadline {
+            waiter
+                .wait(&poller, &mut buf, Some(Duration::from_millis(100)))
+                .unwrap();
+            closed = buf
+                .iter()
+                .any(|e| e.key == 3 && e.read_closed && e.readable);
+        }
+        assert!(
+            closed,
+            "the peer's shutdown(Write) was not reported as read closed"
+        );
+        poller.delete(&a).unwrap();
+        waiter.deregister(&poller);
     }
 }
