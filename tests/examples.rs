@@ -25,17 +25,31 @@ fn example_path(name: &str) -> PathBuf {
     path
 }
 
-fn spawn(name: &str, envs: &[(&str, &str)]) -> Child {
+/// A running example; killed if the test fails before `finish` collects it, so a failed
+/// server test does not leave a process holding its port for the next run.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+fn spawn(name: &str, envs: &[(&str, &str)]) -> Running {
     let mut cmd = Command::new(example_path(name));
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     for (k, v) in envs {
         cmd.env(k, v);
     }
-    cmd.spawn().expect("start example")
+    Running(cmd.spawn().expect("start example"))
 }
 
 /// Waits for the child at most `limit`; kills it and fails if it runs longer.
-fn finish(mut child: Child, name: &str, limit: Duration) -> (String, Duration) {
+fn finish(mut running: Running, name: &str, limit: Duration) -> (String, Duration) {
+    let child = &mut running.0;
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait().expect("wait for example") {
