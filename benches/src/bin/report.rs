@@ -250,6 +250,23 @@ fn http_section(cfg: &Config) {
         let (cpu, _, _) = med(|r| r.1);
         println!("| {rt} | {rps:.0} | {lo:.0}–{hi:.0} | {cpu:.1} |");
     }
+    // Host noise moves both runtimes together within a round (they run back to back), so
+    // the per-round ratio is steadier than the ratio of the medians.
+    if results.iter().all(|r| r.len() == cfg.http_rounds) && cfg.http_rounds > 0 {
+        let ratios = |f: fn(&(f64, f64)) -> f64| {
+            let mut xs: Vec<f64> = (0..cfg.http_rounds)
+                .map(|k| f(&results[0][k]) / f(&results[1][k]))
+                .collect();
+            xs.sort_by(f64::total_cmp);
+            (xs[xs.len() / 2], xs[0], xs[xs.len() - 1])
+        };
+        let (rps, rlo, rhi) = ratios(|r| r.0);
+        let (cpu, clo, chi) = ratios(|r| r.1);
+        println!(
+            "\nPer-round corio/tokio, median (min–max): requests/s {rps:.2} ({rlo:.2}–{rhi:.2}), \
+             CPU per request {cpu:.2} ({clo:.2}–{chi:.2})."
+        );
+    }
 }
 
 /// Clock ticks of user + system CPU time used so far by process `pid`.
