@@ -13,7 +13,7 @@
 //! Edge-triggered sources are added with `EPOLLRDHUP` as well, which `polling`'s `Event`
 //! cannot express: it reports a peer's half-close as "read closed", a state no later read
 //! can consume, which lets a stream treat a short read as having drained the socket (see
-//! `PollEvented::poll_read`). `modify` and `delete` (and oneshot registration) stay with
+//! `PollEvented::poll_transfer`). `modify` and `delete` (and oneshot registration) stay with
 //! `polling`, and polling's own notifier and timerfd stay registered but idle (never
 //! notified or armed), so they report nothing. Elsewhere (kqueue, IOCP, poll) this module
 //! is a thin layer over `Poller::add_with_mode`, `Poller::wait` and `Poller::notify`, and
