@@ -32,7 +32,7 @@ use polling::{Event, Poller};
 use slab::Slab;
 
 use super::readiness::{Cleared, Readiness, Snapshot, READABLE, WRITABLE};
-use super::sys::{EventBuf, Waiter};
+use super::sys::{EventBuf, Selector};
 use crate::loom::{Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
 
 /// Which half of a source an operation uses.
@@ -62,8 +62,9 @@ pub(crate) struct ReadyEvent {
 #[derive(Debug)]
 pub(crate) struct Reactor {
     pub(crate) poller: Poller,
-    /// Blocks for events on `poller` and wakes it (see [`super::sys`]).
-    waiter: Waiter,
+    /// Registers edge sources on `poller`, blocks for its events and wakes it (see
+    /// [`super::sys`]).
+    selector: Selector,
     sources: Mutex<Sources>,
     /// How many sources are registered (a lock-free read for the driver's quick turns).
     registered: AtomicUsize,
@@ -142,7 +143,7 @@ impl Reactor {
 
     fn with_poller(poller: Poller, edge: bool) -> io::Result<Reactor> {
         Ok(Reactor {
-            waiter: Waiter::new(&poller)?,
+            selector: Selector::new(&poller)?,
             poller,
             sources: Mutex::new(Sources::default()),
             registered: AtomicUsize::new(0),
@@ -176,7 +177,7 @@ impl Reactor {
         // the poller before the owner closes it.
         unsafe {
             if self.edge {
-                self.waiter.add_edge(&self.poller, fd, key)?;
+                self.selector.add_edge(&self.poller, fd, key)?;
             } else {
                 self.poller.add(fd, Event::none(key))?;
             }
@@ -203,12 +204,12 @@ impl Reactor {
 
     /// Blocks until an I/O event, a [`Reactor::notify`] or `timeout` (`None`: no limit).
     pub(crate) fn wait(&self, events: &mut EventBuf, timeout: Option<Duration>) -> io::Result<()> {
-        self.waiter.wait(&self.poller, events, timeout)
+        self.selector.wait(&self.poller, events, timeout)
     }
 
     /// Makes the current or next [`Reactor::wait`] return promptly.
     pub(crate) fn notify(&self) {
-        self.waiter.notify(&self.poller);
+        self.selector.notify(&self.poller);
     }
 
     /// Applies delivered events: sets readiness, collects wakers, re-arms leftovers.
@@ -271,7 +272,7 @@ impl Reactor {
 
 impl Drop for Reactor {
     fn drop(&mut self) {
-        self.waiter.deregister(&self.poller);
+        self.selector.deregister(&self.poller);
     }
 }
 
@@ -351,7 +352,7 @@ impl ScheduledIo {
     /// poller reports edges and half-closes — otherwise a peer's FIN that arrived with the
     /// last data would never be seen again.
     pub(crate) fn clear_after_short_transfer(&self, ev: ReadyEvent) {
-        if Waiter::REPORTS_READ_CLOSED && self.edge {
+        if Selector::REPORTS_READ_CLOSED && self.edge {
             self.clear_readiness(ev);
         }
     }

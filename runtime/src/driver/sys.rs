@@ -35,10 +35,10 @@ pub(crate) struct IoEvent {
 }
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
-pub(crate) use epoll::{EventBuf, Waiter};
+pub(crate) use epoll::{EventBuf, Selector};
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
-pub(crate) use portable::{EventBuf, Waiter};
+pub(crate) use portable::{EventBuf, Selector};
 
 /// Events fetched per wait; more stay queued in the kernel for the next one.
 const CAPACITY: usize = 1024;
@@ -59,7 +59,7 @@ mod epoll {
 
     /// Waits on the poller's epoll descriptor; wakes it with an eventfd.
     #[derive(Debug)]
-    pub(crate) struct Waiter {
+    pub(crate) struct Selector {
         wake: OwnedFd,
         /// A wake-up is written and not yet consumed by a wait: later ones need no write.
         notified: AtomicBool,
@@ -111,11 +111,11 @@ mod epoll {
         }
     }
 
-    impl Waiter {
-        pub(crate) fn new(poller: &Poller) -> io::Result<Waiter> {
+    impl Selector {
+        pub(crate) fn new(poller: &Poller) -> io::Result<Selector> {
             let wake = eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?;
-            // SAFETY: `wake` is owned by the returned `Waiter`, and its owner calls
-            // `Waiter::deregister` before dropping it (the `Reactor`'s `Drop`).
+            // SAFETY: `wake` is owned by the returned `Selector`, and its owner calls
+            // `Selector::deregister` before dropping it (the `Reactor`'s `Drop`).
             unsafe {
                 poller.add_with_mode(
                     wake.as_raw_fd(),
@@ -123,7 +123,7 @@ mod epoll {
                     polling::PollMode::Edge,
                 )?
             };
-            Ok(Waiter {
+            Ok(Selector {
                 wake,
                 notified: AtomicBool::new(false),
             })
@@ -189,12 +189,12 @@ mod epoll {
             Ok(())
         }
 
-        /// Removes the wake-up eventfd from the poller; call before dropping the waiter.
+        /// Removes the wake-up eventfd from the poller; call before dropping the selector.
         pub(crate) fn deregister(&self, poller: &Poller) {
             let _ = poller.delete(self.wake.as_fd());
         }
 
-        /// Makes the current or next [`Waiter::wait`] return promptly.
+        /// Makes the current or next [`Selector::wait`] return promptly.
         pub(crate) fn notify(&self, _poller: &Poller) {
             if self.notified.swap(true, Ordering::SeqCst) {
                 return;
@@ -228,7 +228,7 @@ mod portable {
 
     /// Waits with `Poller::wait`; wakes with `Poller::notify`.
     #[derive(Debug)]
-    pub(crate) struct Waiter(());
+    pub(crate) struct Selector(());
 
     /// polling's events of the last wait.
     #[derive(Debug)]
@@ -253,9 +253,9 @@ mod portable {
         }
     }
 
-    impl Waiter {
-        pub(crate) fn new(_poller: &Poller) -> io::Result<Waiter> {
-            Ok(Waiter(()))
+    impl Selector {
+        pub(crate) fn new(_poller: &Poller) -> io::Result<Selector> {
+            Ok(Selector(()))
         }
 
         /// False: events never carry `read_closed`.
@@ -312,29 +312,29 @@ mod tests {
             fn $name() {
                 use $module as imp;
                 let poller = Poller::new().unwrap();
-                let waiter = imp::Waiter::new(&poller).unwrap();
+                let selector = imp::Selector::new(&poller).unwrap();
                 let mut buf = imp::EventBuf::new();
                 let (a, mut b) = UnixStream::pair().unwrap();
                 a.set_nonblocking(true).unwrap();
                 // SAFETY: `a` outlives its registration: it is deleted below before `a`
                 // is dropped.
-                unsafe { waiter.add_edge(&poller, a.as_raw_fd(), 7).unwrap() };
+                unsafe { selector.add_edge(&poller, a.as_raw_fd(), 7).unwrap() };
                 // Fresh registration: writable at once.
-                waiter
+                selector
                     .wait(&poller, &mut buf, Some(Duration::from_secs(5)))
                     .unwrap();
                 let ev = buf.iter().find(|e| e.key == 7).expect("initial event");
                 assert!(ev.writable && !ev.readable);
                 // Nothing new: the edge was reported once, so the wait times out.
                 let start = Instant::now();
-                waiter
+                selector
                     .wait(&poller, &mut buf, Some(Duration::from_millis(20)))
                     .unwrap();
                 assert!(buf.iter().next().is_none());
                 assert!(start.elapsed() >= Duration::from_millis(15));
                 // Data arrives: a read edge.
                 b.write_all(b"x").unwrap();
-                waiter
+                selector
                     .wait(&poller, &mut buf, Some(Duration::from_secs(5)))
                     .unwrap();
                 assert!(buf.iter().any(|e| e.key == 7 && e.readable));
@@ -342,13 +342,13 @@ mod tests {
                 std::thread::scope(|s| {
                     s.spawn(|| {
                         std::thread::sleep(Duration::from_millis(20));
-                        waiter.notify(&poller);
+                        selector.notify(&poller);
                     });
-                    waiter.wait(&poller, &mut buf, None).unwrap();
+                    selector.wait(&poller, &mut buf, None).unwrap();
                 });
                 assert!(buf.iter().all(|e| e.key != 7), "no new edge for the socket");
                 poller.delete(&a).unwrap();
-                waiter.deregister(&poller);
+                selector.deregister(&poller);
             }
         };
     }
@@ -361,17 +361,17 @@ mod tests {
     #[test]
     fn epoll_reports_a_half_close_as_read_closed() {
         let poller = Poller::new().unwrap();
-        let waiter = super::epoll::Waiter::new(&poller).unwrap();
+        let selector = super::epoll::Selector::new(&poller).unwrap();
         let mut buf = super::epoll::EventBuf::new();
         let (a, b) = UnixStream::pair().unwrap();
         a.set_nonblocking(true).unwrap();
         // SAFETY: `a` is deleted from the poller below before it is dropped.
-        unsafe { waiter.add_edge(&poller, a.as_raw_fd(), 3).unwrap() };
+        unsafe { selector.add_edge(&poller, a.as_raw_fd(), 3).unwrap() };
         b.shutdown(std::net::Shutdown::Write).unwrap();
         let deadline = Instant::now() + Duration::from_secs(5);
         let mut closed = false;
         while !closed && Instant::now() < deadline {
-            waiter
+            selector
                 .wait(&poller, &mut buf, Some(Duration::from_millis(100)))
                 .unwrap();
             closed = buf
@@ -383,6 +383,6 @@ mod tests {
             "the peer's shutdown(Write) was not reported as read closed"
         );
         poller.delete(&a).unwrap();
-        waiter.deregister(&poller);
+        selector.deregister(&poller);
     }
 }
