@@ -132,6 +132,52 @@ fn a_short_read_then_eof_needs_no_further_event() {
 }
 
 #[test]
+fn a_short_read_waits_for_the_next_event_instead_of_reading_again() {
+    // Edge mode: a read that returned fewer bytes than asked drained the socket, so the next
+    // read waits for an event without calling `read` (which could only fail with
+    // `WouldBlock`). Oneshot mode cannot know, and tries once more.
+    use std::io::{Read, Write};
+    use std::task::{Context, Poll};
+
+    use crate::driver::poll_evented::PollEvented;
+    use crate::driver::Direction;
+
+    for (h, edge) in [(Harness::new(), true), (Harness::oneshot(), false)] {
+        let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        let io = PollEvented::with_driver(h.driver.clone(), a).unwrap();
+        b.write_all(b"abc").unwrap();
+        // Let the driver thread dispatch the registration's and the data's events first: an
+        // event that arrives after the read observed readiness (rightly) keeps it.
+        std::thread::sleep(Duration::from_millis(100));
+        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+        let mut buf = [0; 16];
+        let first = stream::poll_read(&io, &mut cx, &mut buf);
+        assert!(matches!(first, Poll::Ready(Ok(3))), "{first:?}");
+        let mut calls = 0;
+        let second = io.poll_transfer(&mut cx, Direction::Read, buf.len(), |mut s| {
+            calls += 1;
+            s.read(&mut buf)
+        });
+        assert!(second.is_pending(), "{second:?}");
+        assert_eq!(
+            calls,
+            usize::from(!edge),
+            "read attempts after a short read (edge: {edge})"
+        );
+        // More data: the next event makes the read go through.
+        b.write_all(b"de").unwrap();
+        let n = h
+            .block_on(
+                within(5),
+                std::future::poll_fn(|cx| stream::poll_read(&io, cx, &mut buf)),
+            )
+            .unwrap();
+        assert_eq!(&buf[..n], b"de");
+    }
+}
+
+#[test]
 fn connection_refused_is_an_error_not_a_hang() {
     let h = Harness::new();
     h.block_on(within(5), async {
