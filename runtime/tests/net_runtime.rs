@@ -252,17 +252,36 @@ fn protocol_lifecycle_on_the_runtime() {
     assert_eq!(LOST.load(Ordering::SeqCst), 1);
 }
 
+/// A runtime with exactly two workers: one to block, one that must keep I/O going.
+fn two_workers() -> Runtime {
+    Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap()
+}
+
+/// Spawns `echo_server` on a fresh loopback listener; returns its address.
+async fn start_echo_server() -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(spawn(echo_server(listener)));
+    addr
+}
+
+/// Checks that the blocking task is still inside its 1.5 s block, then waits for it.
+async fn still_blocked(blocker: corio_runtime::task::Task<()>) {
+    assert!(
+        !blocker.is_finished(),
+        "the blocker should still be sleeping"
+    );
+    blocker.await.unwrap();
+}
+
 #[test]
 fn io_and_timers_keep_running_while_a_worker_is_blocked() {
     with_timeout(30, || {
-        let rt = Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            drop(spawn(echo_server(listener)));
+        two_workers().block_on(async {
+            let addr = start_echo_server().await;
             let started = Arc::new(AtomicBool::new(false));
             let s2 = started.clone();
             let blocker = spawn(async move {
@@ -293,11 +312,7 @@ fn io_and_timers_keep_running_while_a_worker_is_blocked() {
                 took < Duration::from_millis(700),
                 "20 echoes + 10×10 ms sleeps took {took:?} with one worker blocked"
             );
-            assert!(
-                !blocker.is_finished(),
-                "the blocker should still be sleeping"
-            );
-            blocker.await.unwrap();
+            still_blocked(blocker).await;
         });
     });
 }
@@ -309,14 +324,8 @@ fn io_keeps_running_when_an_io_woken_task_blocks_its_worker_under_load() {
     // task of that reactor turn — blocks its worker for 1.5 s. The echo loop must keep
     // going: the watcher takes the reactor (and any stranded task) over.
     with_timeout(30, || {
-        let rt = Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            drop(spawn(echo_server(listener)));
+        two_workers().block_on(async {
+            let addr = start_echo_server().await;
             let (trigger_rx, trigger_tx) = std::os::unix::net::UnixStream::pair().unwrap();
             trigger_rx.set_nonblocking(true).unwrap();
             let mut trigger_rx = corio_runtime::net::UnixStream::from_std(trigger_rx).unwrap();
@@ -352,11 +361,7 @@ fn io_keeps_running_when_an_io_woken_task_blocks_its_worker_under_load() {
                 worst < Duration::from_millis(500),
                 "an echo round trip waited {worst:?} behind the blocked worker"
             );
-            assert!(
-                !blocker.is_finished(),
-                "the blocker should still be sleeping"
-            );
-            blocker.await.unwrap();
+            still_blocked(blocker).await;
         });
     });
 }
