@@ -9,7 +9,7 @@ use std::task::{ready, Context, Poll};
 
 use corio_sync::coop;
 
-use super::reactor::ReadyEvent;
+use super::reactor::{ReadyEvent, READABLE, WRITABLE};
 use super::{Direction, Driver, ScheduledIo};
 use crate::loom::Arc;
 
@@ -30,11 +30,24 @@ impl<T: AsRawFd> PollEvented<T> {
         Self::with_driver(super::current(what), io)
     }
 
+    /// Registers a stream whose non-blocking `connect` is still in progress: its write
+    /// side waits for the poller's first report (the connection's outcome) instead of
+    /// being assumed ready. Panics outside a runtime, naming `what`.
+    #[track_caller]
+    pub(crate) fn new_connecting(io: T, what: &str) -> io::Result<Self> {
+        Self::register(super::current(what), io, READABLE)
+    }
+
     /// Registers `io` (already non-blocking) with `driver`.
     pub(crate) fn with_driver(driver: Arc<Driver>, io: T) -> io::Result<Self> {
+        Self::register(driver, io, READABLE | WRITABLE)
+    }
+
+    /// Registers `io` with `initial` directions assumed ready (the rest wait for an event).
+    fn register(driver: Arc<Driver>, io: T, initial: u64) -> io::Result<Self> {
         // SAFETY: `io` is owned by the returned value, whose `Drop`/`into_inner`
         // deregister the fd before `io` can be closed.
-        let sched = unsafe { driver.io.register(io.as_raw_fd())? };
+        let sched = unsafe { driver.io.register(io.as_raw_fd(), initial)? };
         Ok(PollEvented {
             driver,
             sched,
@@ -52,11 +65,6 @@ impl<T: AsRawFd> PollEvented<T> {
         let io = self.io.take().expect("PollEvented used after into_inner");
         self.driver.io.deregister(&self.sched);
         io
-    }
-
-    /// Forgets the optimistic initial readiness for `dir` (a connect in progress).
-    pub(crate) fn clear_initial(&self, dir: Direction) {
-        self.sched.clear_unconditionally(dir);
     }
 
     /// Waits until the poller reports `dir` ready (no operation, no budget).

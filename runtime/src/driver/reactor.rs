@@ -31,7 +31,8 @@ use polling::{Event, Poller};
 
 use slab::Slab;
 
-use super::readiness::{Cleared, Readiness, Snapshot, READABLE, WRITABLE};
+use super::readiness::{Cleared, Readiness, Snapshot};
+pub(crate) use super::readiness::{READABLE, WRITABLE};
 use super::sys::{EventBuf, Selector};
 use crate::loom::{Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
 
@@ -152,11 +153,12 @@ impl Reactor {
         })
     }
 
-    /// Registers `fd` with no interest armed yet.
+    /// Registers `fd` with no interest armed yet; `initial` (`READABLE`/`WRITABLE`) are the
+    /// directions whose first operation is attempted without waiting for an event.
     ///
     /// # Safety
     /// `fd` must stay open until [`Reactor::deregister`] is called for the returned source.
-    pub(crate) unsafe fn register(&self, fd: RawFd) -> io::Result<Arc<ScheduledIo>> {
+    pub(crate) unsafe fn register(&self, fd: RawFd, initial: u64) -> io::Result<Arc<ScheduledIo>> {
         if self.shutdown.load(Ordering::Acquire) {
             return Err(shutdown_error());
         }
@@ -170,7 +172,7 @@ impl Reactor {
             key,
             fd,
             edge: self.edge,
-            readiness: Readiness::new(),
+            readiness: Readiness::new(initial),
             waiters: Mutex::new(Waiters::default()),
         });
         // SAFETY: the caller keeps `fd` open until `deregister`, which `delete`s it from
@@ -355,11 +357,6 @@ impl ScheduledIo {
         if Selector::REPORTS_READ_CLOSED && self.edge {
             self.clear_readiness(ev);
         }
-    }
-
-    /// Forgets readiness for `dir` whatever happened (fresh sources only).
-    pub(crate) fn clear_unconditionally(&self, dir: Direction) {
-        self.readiness.clear(dir.bit());
     }
 
     /// Oneshot mode: arms the poller for `want`; if the poller refuses the fd, marks it

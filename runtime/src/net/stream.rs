@@ -106,14 +106,14 @@ where
 
 /// Completes a non-blocking `connect` that returned `err`: waits until the socket is
 /// writable, then reports the connection's outcome. `connected` tells whether the socket
-/// has a peer (e.g. `peer_addr().is_ok()`).
+/// has a peer (e.g. `peer_addr().is_ok()`). `io` must have been registered with
+/// [`PollEvented::new_connecting`], so its write side waits for the poller's report.
 pub(crate) async fn finish_connect<T: AsRawFd>(
     io: &PollEvented<T>,
     err: io::Error,
     take_error: impl Fn(&T) -> io::Result<Option<io::Error>>,
     connected: impl Fn(&T) -> bool,
 ) -> io::Result<()> {
-    io.clear_initial(Direction::Write);
     poll_fn(|cx| io.poll_ready(cx, Direction::Write)).await?;
     if let Some(e) = take_error(io.get_ref())? {
         return Err(e);

@@ -484,7 +484,12 @@ async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
     socket.set_nonblocking(true)?;
     let res = socket.connect(&addr.into());
     let std_stream: net::TcpStream = socket.into();
-    let io = PollEvented::new(std_stream, "corio::net::TcpStream::connect")?;
+    const WHAT: &str = "corio::net::TcpStream::connect";
+    let io = if res.is_ok() {
+        PollEvented::new(std_stream, WHAT)?
+    } else {
+        PollEvented::new_connecting(std_stream, WHAT)?
+    };
     if let Err(e) = res {
         stream::finish_connect(&io, e, |s| s.take_error(), |s| s.peer_addr().is_ok()).await?;
     }

@@ -178,6 +178,53 @@ fn a_short_read_waits_for_the_next_event_instead_of_reading_again() {
 }
 
 #[test]
+fn a_connect_completed_before_its_first_wait_is_not_lost() {
+    // Edge mode reports a socket that is already connected as soon as it is registered
+    // (on loopback the handshake is done before `connect` returns). When another thread
+    // dispatches that report before the connecting task first waits, the task must still
+    // see the socket writable: the write side starts "not ready" at registration, never
+    // cleared after it (which would erase the report and wait forever for a second edge).
+    use std::future::Future;
+    use std::task::{Context, Poll};
+
+    use socket2::{Domain, Socket, Type};
+
+    use crate::driver::poll_evented::PollEvented;
+    use crate::driver::{enter, Driver};
+    use crate::loom::Arc;
+
+    for driver in [Driver::new(), Driver::new_oneshot()] {
+        let driver = Arc::new(driver.unwrap());
+        let _entered = enter(driver.clone());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        socket.set_nonblocking(true).unwrap();
+        let err = socket.connect(&addr.into()).unwrap_err();
+        let io = PollEvented::new_connecting(std::net::TcpStream::from(socket), "test").unwrap();
+        // The driver collects and dispatches whatever the registration reported.
+        driver.park(Some(Duration::from_millis(50)));
+        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+        let mut connect = std::pin::pin!(stream::finish_connect(
+            &io,
+            err,
+            |s| s.take_error(),
+            |s| s.peer_addr().is_ok()
+        ));
+        let mut outcome = connect.as_mut().poll(&mut cx);
+        if outcome.is_pending() {
+            // Oneshot mode arms the source only now; edge mode has nothing more to report.
+            driver.park(Some(Duration::from_millis(50)));
+            outcome = connect.as_mut().poll(&mut cx);
+        }
+        assert!(
+            matches!(outcome, Poll::Ready(Ok(()))),
+            "connect lost its completion: {outcome:?}"
+        );
+    }
+}
+
+#[test]
 fn connection_refused_is_an_error_not_a_hang() {
     let h = Harness::new();
     h.block_on(within(5), async {

@@ -210,13 +210,22 @@ impl UnixStream {
         socket.set_nonblocking(true)?;
         let res = socket.connect(&SockAddr::unix(path)?);
         let std_stream: net::UnixStream = socket.into();
-        let io = PollEvented::new(std_stream, "corio::net::UnixStream::connect")?;
-        if let Err(e) = res {
-            if e.kind() != io::ErrorKind::WouldBlock && e.raw_os_error() != in_progress() {
-                return Err(e);
+        const WHAT: &str = "corio::net::UnixStream::connect";
+        let e = match res {
+            Ok(()) => {
+                return Ok(UnixStream {
+                    io: PollEvented::new(std_stream, WHAT)?,
+                })
             }
-            stream::finish_connect(&io, e, |s| s.take_error(), |s| s.peer_addr().is_ok()).await?;
-        }
+            Err(e)
+                if e.kind() != io::ErrorKind::WouldBlock && e.raw_os_error() != in_progress() =>
+            {
+                return Err(e)
+            }
+            Err(e) => e,
+        };
+        let io = PollEvented::new_connecting(std_stream, WHAT)?;
+        stream::finish_connect(&io, e, |s| s.take_error(), |s| s.peer_addr().is_ok()).await?;
         Ok(UnixStream { io })
     }
 
