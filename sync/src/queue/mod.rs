@@ -176,7 +176,9 @@ macro_rules! queue_type {
                 self.qsize() == 0
             }
 
-            /// True if the queue holds `maxsize` items (never for an unbounded queue).
+            /// True if no slot is free: the queue holds `maxsize` items, or its free
+            /// slots are reserved for putters already woken to fill them (so
+            /// `put_nowait` would fail). Never for an unbounded queue.
             ///
             /// ```
             #[doc = concat!("let q = corio_sync::", stringify!($name), "::new(1);")]
@@ -205,9 +207,15 @@ queue_type! {
     /// FIFO-fair for both getters and putters, cancel-safe (see [`Get`] and [`Put`]),
     /// with asyncio's `task_done`/`join` accounting and `shutdown`.
     ///
-    /// A getter that is dropped after being handed an item puts it back at the front;
-    /// if in the meantime putters refilled the queue, it may briefly hold one item
-    /// more than `maxsize` (the item is never lost).
+    /// * A `put` while getters wait hands its item to the oldest getter. A getter that
+    ///   is dropped after being handed an item passes it to the next getter, or puts it
+    ///   back at the front; if in the meantime putters refilled the queue, the queue may
+    ///   briefly hold one item more than `maxsize` (the item is never lost).
+    /// * A `get` that frees a slot while putters wait reserves that slot for the oldest
+    ///   putter and wakes it; the item enters the queue when that put completes. Until
+    ///   then [`full`](Self::full) stays true and `put_nowait` fails, so nobody barges
+    ///   past a woken putter. A put dropped before it completes never enqueues its item
+    ///   (as in asyncio); a slot reserved for it goes to the next putter.
     ///
     /// ```
     /// use corio_sync::Queue;
