@@ -569,6 +569,9 @@ impl<T> Drop for Get<'_, T> {
 /// Future of `join` on the queues: resolves once every item put was marked done with
 /// `task_done` (or dropped by an immediate shutdown).
 ///
+/// All waiting joiners are released together; one dropped after that has nothing to
+/// hand on.
+///
 /// ```
 /// # futures::executor::block_on(async {
 /// let q = corio_sync::Queue::<u8>::new(0);
