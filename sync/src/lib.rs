@@ -36,7 +36,7 @@
 //! | `QueueShutDown`                          | [`QueueShutDown`], [`PutError::ShutDown`], [`GetError::ShutDown`] |
 //! | `q.task_done()`, `await q.join()`        | [`Queue::task_done`] (→ [`TaskDoneError`]), `q.join().await` |
 //! | `q.shutdown(immediate)`                  | [`Queue::shutdown`]                              |
-//! | `q.qsize()` `.empty()` `.full()` `.maxsize` | [`Queue::qsize`], [`Queue::empty`], [`Queue::full`], [`Queue::maxsize`] |
+//! | `q.qsize()` `.empty()` `.full()` `.maxsize` | [`Queue::qsize`], [`Queue::empty`], [`Queue::full`], [`Queue::maxsize`]; Rust's names [`Queue::len`], [`Queue::is_empty`], [`Queue::is_full`] |
 //! | `loop.create_future()`, `set_result`, `await fut` | [`oneshot::channel`], [`oneshot::Sender::send`], `rx.await` |
 //!
 //! ```

@@ -776,3 +776,33 @@ fn stress_cancelled_putters_enqueue_nothing_and_lose_nothing() {
         "a cancelled put enqueued, or a completed one was lost"
     );
 }
+
+each_queue_kind! {
+    /// `len`/`is_empty`/`is_full` answer as asyncio's `qsize`/`empty`/`full` do, also while
+    /// a slot is reserved for a woken putter (full, though fewer than `maxsize` items).
+    fn rust_names_agree_with_asyncio_names<Q>() {
+        let q = Q::new(2);
+        let same = |q: &Q<u32>| {
+            assert_eq!(q.len(), q.qsize());
+            assert_eq!(q.is_empty(), q.empty());
+            assert_eq!(q.is_full(), q.full());
+            (q.len(), q.is_empty(), q.is_full())
+        };
+        assert_eq!(same(&q), (0, true, false));
+        q.put_nowait(1).unwrap();
+        assert_eq!(same(&q), (1, false, false));
+        q.put_nowait(2).unwrap();
+        assert_eq!(same(&q), (2, false, true));
+        let mut p = Box::pin(q.put(3));
+        pending(&mut p);
+        q.get_nowait().unwrap(); // the freed slot is reserved for p
+        assert_eq!(same(&q), (1, false, true));
+        assert_eq!(ready(&mut p), Ok(()));
+        assert_eq!(same(&q), (2, false, true));
+        let unbounded = Q::new(0);
+        for i in 0..100 {
+            unbounded.put_nowait(i).unwrap();
+        }
+        assert_eq!(same(&unbounded), (100, false, false));
+    }
+}

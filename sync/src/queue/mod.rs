@@ -156,29 +156,72 @@ macro_rules! queue_type {
                 self.core.shutdown(immediate)
             }
 
-            /// Number of items in the queue.
+            /// Number of items in the queue [asyncio: `qsize()`]. Items still held by
+            /// putters that were woken to fill a reserved slot are not counted yet.
+            ///
+            /// ```
+            #[doc = concat!("let q = corio_sync::", stringify!($name), "::new(0);")]
+            /// q.put_nowait(1).unwrap();
+            /// q.put_nowait(2).unwrap();
+            /// assert_eq!(q.len(), 2);
+            /// ```
+            #[doc(alias = "qsize")]
+            pub fn len(&self) -> usize {
+                self.core.qsize()
+            }
+
+            /// True if the queue holds no items [asyncio: `empty()`].
+            ///
+            /// ```
+            #[doc = concat!("let q = corio_sync::", stringify!($name), "::new(0);")]
+            /// assert!(q.is_empty());
+            /// q.put_nowait(1).unwrap();
+            /// assert!(!q.is_empty());
+            /// ```
+            #[doc(alias = "empty")]
+            pub fn is_empty(&self) -> bool {
+                self.len() == 0
+            }
+
+            /// True if no slot is free [asyncio: `full()`]: the queue holds `maxsize`
+            /// items, or its free slots are reserved for putters already woken to fill
+            /// them (so `put_nowait` would fail). Never for an unbounded queue.
+            ///
+            /// ```
+            #[doc = concat!("let q = corio_sync::", stringify!($name), "::new(1);")]
+            /// assert!(!q.is_full());
+            /// q.put_nowait(1).unwrap();
+            /// assert!(q.is_full());
+            #[doc = concat!("assert!(!corio_sync::", stringify!($name), "::<u8>::new(0).is_full());")]
+            /// ```
+            #[doc(alias = "full")]
+            pub fn is_full(&self) -> bool {
+                self.core.is_full()
+            }
+
+            /// asyncio's name for [`len`](Self::len): the number of items in the queue.
             ///
             /// ```
             #[doc = concat!("let q = corio_sync::", stringify!($name), "::new(0);")]
             /// q.put_nowait(1).unwrap();
             /// assert_eq!(q.qsize(), 1);
+            /// assert_eq!(q.qsize(), q.len());
             /// ```
             pub fn qsize(&self) -> usize {
-                self.core.qsize()
+                self.len()
             }
 
-            /// True if the queue holds no items.
+            /// asyncio's name for [`is_empty`](Self::is_empty): true if the queue holds
+            /// no items.
             ///
             /// ```
             #[doc = concat!("assert!(corio_sync::", stringify!($name), "::<u8>::new(0).empty());")]
             /// ```
             pub fn empty(&self) -> bool {
-                self.qsize() == 0
+                self.is_empty()
             }
 
-            /// True if no slot is free: the queue holds `maxsize` items, or its free
-            /// slots are reserved for putters already woken to fill them (so
-            /// `put_nowait` would fail). Never for an unbounded queue.
+            /// asyncio's name for [`is_full`](Self::is_full): true if no slot is free.
             ///
             /// ```
             #[doc = concat!("let q = corio_sync::", stringify!($name), "::new(1);")]
@@ -186,7 +229,7 @@ macro_rules! queue_type {
             /// assert!(q.full());
             /// ```
             pub fn full(&self) -> bool {
-                self.core.is_full()
+                self.is_full()
             }
 
             /// The capacity given to `new` (0 = unbounded).
