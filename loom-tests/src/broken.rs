@@ -225,3 +225,304 @@ impl<const CAS: bool> Parker<CAS> {
         }
     }
 }
+
+/// A bounded FIFO queue of `u32`s with the hand-offs of `corio_sync::Queue`: a `put`
+/// while getters wait gives its item to the oldest getter; a `get` that frees a slot
+/// admits the oldest waiting putter.
+///
+/// * `RESERVE = true` is corio's putter hand-off: the `get` reserves the slot for the
+///   putter, whose item enters only when its put completes; a putter dropped while
+///   holding the reservation passes it to the next putter (or frees the slot).
+///   `RESERVE = false` is the hand-off corio had before: the `get` moves the putter's
+///   item into the queue at once, so a putter dropped after that has "put" an item its
+///   owner saw cancelled, and the next putter waits for a slot nobody gives it.
+/// * `GIVE_BACK = true` is corio's getter hand-off: a getter dropped after being handed an
+///   item passes it to the next getter, or back to the front of the queue.
+///   `GIVE_BACK = false` drops the item with the getter: it is lost.
+#[derive(Debug)]
+pub struct HandoffQueue<const RESERVE: bool, const GIVE_BACK: bool> {
+    maxsize: usize,
+    state: Mutex<QueueState>,
+}
+
+#[derive(Debug)]
+struct QueueState {
+    items: VecDeque<u32>,
+    /// Slots reserved for admitted putters that have not put their item yet.
+    reserved: usize,
+    next_id: u64,
+    getters: VecDeque<(u64, Waker)>,
+    putters: VecDeque<(u64, u32, Waker)>,
+    /// Getters popped with an item they have not taken yet.
+    handed: Vec<(u64, u32)>,
+    /// Putters popped (admitted) that have not observed it yet.
+    admitted: Vec<u64>,
+}
+
+impl QueueState {
+    fn is_full(&self, maxsize: usize) -> bool {
+        self.items.len() + self.reserved >= maxsize
+    }
+
+    fn take_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Gives `v` to the oldest getter, or queues it.
+    fn deliver(&mut self, v: u32) -> Option<Waker> {
+        match self.getters.pop_front() {
+            Some((id, waker)) => {
+                self.handed.push((id, v));
+                Some(waker)
+            }
+            None => {
+                self.items.push_back(v);
+                None
+            }
+        }
+    }
+
+    /// A slot is free: admit the oldest putter into it, the correct or the broken way.
+    fn admit_putter<const RESERVE: bool>(&mut self, maxsize: usize) -> Option<Waker> {
+        if self.is_full(maxsize) {
+            return None;
+        }
+        let (id, v, waker) = self.putters.pop_front()?;
+        if RESERVE {
+            self.reserved += 1;
+        } else {
+            self.items.push_back(v); // moved in at the get
+        }
+        self.admitted.push(id);
+        Some(waker)
+    }
+}
+
+fn remove_where<T>(v: &mut Vec<T>, f: impl Fn(&T) -> bool) -> Option<T> {
+    let i = v.iter().position(f)?;
+    Some(v.swap_remove(i))
+}
+
+fn wake_all(wakers: impl IntoIterator<Item = Option<Waker>>) {
+    wakers.into_iter().flatten().for_each(Waker::wake);
+}
+
+impl<const RESERVE: bool, const GIVE_BACK: bool> HandoffQueue<RESERVE, GIVE_BACK> {
+    /// A queue holding at most `maxsize` (> 0) items.
+    pub fn new(maxsize: usize) -> Self {
+        assert!(maxsize > 0, "the twin models bounded queues");
+        HandoffQueue {
+            maxsize,
+            state: Mutex::new(QueueState {
+                items: VecDeque::new(),
+                reserved: 0,
+                next_id: 0,
+                getters: VecDeque::new(),
+                putters: VecDeque::new(),
+                handed: Vec::new(),
+                admitted: Vec::new(),
+            }),
+        }
+    }
+
+    /// Puts `v` if a slot is free (to a waiting getter or into the queue), else gives it
+    /// back.
+    pub fn put_nowait(&self, v: u32) -> Result<(), u32> {
+        let mut st = self.state.lock().unwrap();
+        if st.is_full(self.maxsize) {
+            return Err(v);
+        }
+        let waker = st.deliver(v);
+        drop(st);
+        wake_all([waker]);
+        Ok(())
+    }
+
+    /// Takes the oldest item, admitting the oldest putter to the freed slot.
+    pub fn get_nowait(&self) -> Option<u32> {
+        let mut st = self.state.lock().unwrap();
+        let v = st.items.pop_front()?;
+        let waker = st.admit_putter::<RESERVE>(self.maxsize);
+        drop(st);
+        wake_all([waker]);
+        Some(v)
+    }
+
+    /// Waits for a free slot, then puts `v`.
+    pub fn put(&self, v: u32) -> HandoffPut<'_, RESERVE, GIVE_BACK> {
+        HandoffPut {
+            q: self,
+            v,
+            id: None,
+            done: false,
+        }
+    }
+
+    /// Waits for an item.
+    pub fn get(&self) -> HandoffGet<'_, RESERVE, GIVE_BACK> {
+        HandoffGet {
+            q: self,
+            id: None,
+            done: false,
+        }
+    }
+
+    /// Items in the queue.
+    pub fn len(&self) -> usize {
+        self.state.lock().unwrap().items.len()
+    }
+
+    /// True if the queue holds no items.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Future of [`HandoffQueue::put`].
+#[derive(Debug)]
+pub struct HandoffPut<'a, const RESERVE: bool, const GIVE_BACK: bool> {
+    q: &'a HandoffQueue<RESERVE, GIVE_BACK>,
+    v: u32,
+    id: Option<u64>,
+    done: bool,
+}
+
+impl<const RESERVE: bool, const GIVE_BACK: bool> Future for HandoffPut<'_, RESERVE, GIVE_BACK> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        let maxsize = this.q.maxsize;
+        let mut st = this.q.state.lock().unwrap();
+        match this.id {
+            None => {
+                if !st.is_full(maxsize) {
+                    let waker = st.deliver(this.v);
+                    drop(st);
+                    wake_all([waker]);
+                    this.done = true;
+                    return Poll::Ready(());
+                }
+                let id = st.take_id();
+                st.putters.push_back((id, this.v, cx.waker().clone()));
+                this.id = Some(id);
+                Poll::Pending
+            }
+            Some(id) => {
+                if remove_where(&mut st.admitted, |&a| a == id).is_some() {
+                    this.done = true;
+                    if !RESERVE {
+                        return Poll::Ready(()); // the item was moved in at the get
+                    }
+                    st.reserved -= 1;
+                    let to_getter = st.deliver(this.v);
+                    let to_putter = st.admit_putter::<RESERVE>(maxsize);
+                    drop(st);
+                    wake_all([to_getter, to_putter]);
+                    return Poll::Ready(());
+                }
+                if let Some(entry) = st.putters.iter_mut().find(|(p, _, _)| *p == id) {
+                    entry.2 = cx.waker().clone();
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<const RESERVE: bool, const GIVE_BACK: bool> Drop for HandoffPut<'_, RESERVE, GIVE_BACK> {
+    fn drop(&mut self) {
+        let Some(id) = self.id else { return };
+        if self.done {
+            return;
+        }
+        let mut st = self.q.state.lock().unwrap();
+        if let Some(i) = st.putters.iter().position(|(p, _, _)| *p == id) {
+            st.putters.remove(i);
+            return;
+        }
+        if remove_where(&mut st.admitted, |&a| a == id).is_some() && RESERVE {
+            // Admitted but never put: pass the slot on.
+            st.reserved -= 1;
+            let waker = st.admit_putter::<RESERVE>(self.q.maxsize);
+            drop(st);
+            wake_all([waker]);
+        }
+        // RESERVE = false: the item is already in the queue, the put "happened".
+    }
+}
+
+/// Future of [`HandoffQueue::get`].
+#[derive(Debug)]
+pub struct HandoffGet<'a, const RESERVE: bool, const GIVE_BACK: bool> {
+    q: &'a HandoffQueue<RESERVE, GIVE_BACK>,
+    id: Option<u64>,
+    done: bool,
+}
+
+impl<const RESERVE: bool, const GIVE_BACK: bool> Future for HandoffGet<'_, RESERVE, GIVE_BACK> {
+    type Output = u32;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
+        let this = &mut *self;
+        let mut st = this.q.state.lock().unwrap();
+        match this.id {
+            None => {
+                if let Some(v) = st.items.pop_front() {
+                    let waker = st.admit_putter::<RESERVE>(this.q.maxsize);
+                    drop(st);
+                    wake_all([waker]);
+                    this.done = true;
+                    return Poll::Ready(v);
+                }
+                let id = st.take_id();
+                st.getters.push_back((id, cx.waker().clone()));
+                this.id = Some(id);
+                Poll::Pending
+            }
+            Some(id) => {
+                if let Some((_, v)) = remove_where(&mut st.handed, |&(g, _)| g == id) {
+                    this.done = true;
+                    return Poll::Ready(v);
+                }
+                if let Some(entry) = st.getters.iter_mut().find(|(g, _)| *g == id) {
+                    entry.1 = cx.waker().clone();
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<const RESERVE: bool, const GIVE_BACK: bool> Drop for HandoffGet<'_, RESERVE, GIVE_BACK> {
+    fn drop(&mut self) {
+        let Some(id) = self.id else { return };
+        if self.done {
+            return;
+        }
+        let mut st = self.q.state.lock().unwrap();
+        if let Some(i) = st.getters.iter().position(|(g, _)| *g == id) {
+            st.getters.remove(i);
+            return;
+        }
+        if let Some((_, v)) = remove_where(&mut st.handed, |&(g, _)| g == id) {
+            if GIVE_BACK {
+                // Handed an item but never took it: to the next getter, or back in front.
+                let waker = match st.getters.pop_front() {
+                    Some((next, waker)) => {
+                        st.handed.push((next, v));
+                        Some(waker)
+                    }
+                    None => {
+                        st.items.push_front(v);
+                        None
+                    }
+                };
+                drop(st);
+                wake_all([waker]);
+            }
+            // GIVE_BACK = false: `v` is dropped here, lost.
+        }
+    }
+}

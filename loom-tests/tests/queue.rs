@@ -1,5 +1,7 @@
-//! loom models of `corio_sync::Queue`: put/get/task_done/join, a getter dropped after
-//! being handed an item, and shutdown (graceful and immediate).
+//! loom models of `corio_sync::Queue`: put/get/task_done/join, the hand-offs to a getter
+//! or putter that is dropped after being woken (a getter handed an item, a putter
+//! admitted to a slot), and shutdown (graceful and immediate). `broken_twins.rs` runs the
+//! hand-off scenarios on a twin queue with the old putter hand-off and a lossy getter.
 #![cfg(loom)]
 
 use corio_loom_tests::model_with;
@@ -9,6 +11,7 @@ use loom::future::block_on;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
+use std::task::Poll;
 
 /// A full queue (maxsize 1) with a putter waiting for space, and a consumer thread that
 /// gets and marks done both items: items come out in order, the putter completes, and
@@ -109,5 +112,111 @@ fn queue_immediate_shutdown_releases_join() {
         t.join().unwrap();
         assert_eq!(q.get_nowait(), Err(GetError::ShutDown));
         assert!(q.task_done().is_err());
+    });
+}
+
+/// A full queue (maxsize 1) with two waiting putters, A (2) and B (3); a `get` on another
+/// thread races A being dropped without being polled again. Whether the get admitted A
+/// first (A then passes its slot on) or A left first (the get admits B), B is woken once
+/// and completes, the cancelled 2 never enters, and `join` counts exactly the items that
+/// did.
+#[test]
+fn queue_putter_dropped_after_admission_passes_slot_on() {
+    model_with(3, || {
+        let q = Queue::new(1);
+        q.put_nowait(1).unwrap();
+        let mut a = Box::pin(q.put(2));
+        assert!(poll_once(a.as_mut()).is_pending());
+        let pb = Probe::new();
+        let mut b = Box::pin(q.put(3));
+        assert!(pb.poll(b.as_mut()).is_pending());
+
+        let q2 = q.clone();
+        let t = thread::spawn(move || q2.get_nowait());
+        drop(a);
+        assert_eq!(t.join().unwrap(), Ok(1));
+        assert_eq!(pb.wakes(), 1, "the next putter was not admitted");
+        assert_eq!(pb.poll(b.as_mut()), Poll::Ready(Ok(())));
+        assert_eq!(q.get_nowait(), Ok(3));
+        assert_eq!(
+            q.get_nowait(),
+            Err(GetError::Empty),
+            "a cancelled put enqueued"
+        );
+        q.task_done().unwrap();
+        q.task_done().unwrap();
+        assert!(q.task_done().is_err(), "a cancelled put was counted");
+    });
+}
+
+/// A waiting putter A is dropped after a `get` admitted it, while another thread is
+/// putting (parked or not yet arrived): that put completes — never stranded behind a
+/// slot nobody uses — and the queue holds exactly its item.
+#[test]
+fn queue_admitted_putter_dropped_unblocks_parked_putter() {
+    model_with(3, || {
+        let q = Queue::new(1);
+        q.put_nowait(1).unwrap();
+        let mut a = Box::pin(q.put(2));
+        assert!(poll_once(a.as_mut()).is_pending());
+        let q2 = q.clone();
+        let t = thread::spawn(move || block_on(q2.put(3)));
+        assert_eq!(q.get_nowait(), Ok(1)); // admits A, the oldest putter
+        drop(a);
+        assert_eq!(t.join().unwrap(), Ok(()));
+        assert_eq!(q.get_nowait(), Ok(3));
+        assert_eq!(
+            q.get_nowait(),
+            Err(GetError::Empty),
+            "a cancelled put enqueued"
+        );
+    });
+}
+
+/// A getter A is handed an item and dropped while another thread is getting (parked or
+/// not yet arrived): that get receives the item exactly once.
+#[test]
+fn queue_getter_dropped_after_grant_unblocks_parked_getter() {
+    model_with(3, || {
+        let q = Queue::new(0);
+        let mut a = Box::pin(q.get());
+        assert!(poll_once(a.as_mut()).is_pending());
+        let q2 = q.clone();
+        let t = thread::spawn(move || block_on(q2.get()));
+        q.put_nowait(7).unwrap(); // to A, the oldest getter
+        drop(a);
+        assert_eq!(t.join().unwrap(), Ok(7));
+        assert_eq!(
+            q.get_nowait(),
+            Err(GetError::Empty),
+            "the item was duplicated"
+        );
+    });
+}
+
+/// Two putters wait on a full queue (maxsize 1) while a consumer thread takes one item
+/// and then waits for the next. The first putter, once admitted, either queues its item
+/// or hands it straight to the waiting consumer; in the second case the slot is free
+/// again and must go to the second putter. Both putters complete, in order, and every
+/// item is received once.
+#[test]
+fn queue_admitted_putter_feeding_a_getter_admits_the_next() {
+    model_with(3, || {
+        let q = Queue::new(1);
+        q.put_nowait(1).unwrap();
+        let mut a = Box::pin(q.put(2));
+        assert!(poll_once(a.as_mut()).is_pending());
+        let mut b = Box::pin(q.put(3));
+        assert!(poll_once(b.as_mut()).is_pending());
+        let q2 = q.clone();
+        let t = thread::spawn(move || {
+            let first = q2.get_nowait().unwrap(); // admits A
+            (first, block_on(q2.get()).unwrap())
+        });
+        assert_eq!(block_on(a.as_mut()), Ok(()));
+        assert_eq!(block_on(b.as_mut()), Ok(())); // deadlock if the freed slot was kept
+        assert_eq!(t.join().unwrap(), (1, 2));
+        assert_eq!(q.get_nowait(), Ok(3));
+        assert_eq!(q.get_nowait(), Err(GetError::Empty));
     });
 }

@@ -24,7 +24,10 @@ use std::task::{ready, Context, Poll};
 ///   a notification with nobody waiting is not remembered.
 /// * Cancel-safe: a waiter dropped before it is notified just leaves; one dropped after
 ///   it was notified but before it re-acquired the mutex passes its notification to
-///   the next waiter.
+///   the next waiter (the oldest one waiting then, which may have started waiting after
+///   the `notify`: as with asyncio, re-check the state with
+///   [`wait_while`](Self::wait_while)), and a mutex it was already handed goes to the
+///   mutex's next waiter.
 ///
 /// ```
 /// use corio_sync::{Condition, Mutex};

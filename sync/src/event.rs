@@ -13,7 +13,9 @@ use std::task::{ready, Context, Poll};
 /// [`set`](Self::set) wakes every task waiting at that moment — even if
 /// [`clear`](Self::clear) follows at once: each waiter is marked notified by `set`
 /// itself, so it does not re-check the flag. While the flag is set, `wait` returns at
-/// once. Dropping a pending [`EventWait`] removes it from the waiter list in O(1).
+/// once. Dropping a pending [`EventWait`] removes it from the waiter list in O(1); a
+/// waiter woken by `set` and dropped before it ran has nothing to hand on (every waiter
+/// was woken).
 ///
 /// ```
 /// use corio_sync::Event;

@@ -7,9 +7,9 @@
 //!   waiter; right after such a hand-off, `try_lock`/`try_acquire` fail.
 //! * **Cancel-safe.** Dropping a pending `lock`, `acquire`, `wait`, `get` or `put`
 //!   future never loses anything: a waiter that was already granted a lock, permit,
-//!   notification or item and then dropped hands it to the next waiter (or back to the
-//!   pool / the front of the queue). A dropped waiter leaves the waiter list at once,
-//!   in O(1).
+//!   notification, item or queue slot and then dropped hands it to the next waiter (or
+//!   back to the pool / the front of the queue). A dropped `put` never enqueues its
+//!   item. A dropped waiter leaves the waiter list at once, in O(1).
 //! * **No allocation per wait.** Waiters are intrusive list nodes living inside the
 //!   futures; the uncontended `Mutex`/`Semaphore` paths are one atomic CAS.
 //! * **Cooperative.** Every waiting future consumes corio's task budget, so a task
@@ -36,7 +36,7 @@
 //! | `QueueShutDown`                          | [`QueueShutDown`], [`PutError::ShutDown`], [`GetError::ShutDown`] |
 //! | `q.task_done()`, `await q.join()`        | [`Queue::task_done`] (→ [`TaskDoneError`]), `q.join().await` |
 //! | `q.shutdown(immediate)`                  | [`Queue::shutdown`]                              |
-//! | `q.qsize()` `.empty()` `.full()` `.maxsize` | [`Queue::qsize`], [`Queue::empty`], [`Queue::full`], [`Queue::maxsize`] |
+//! | `q.qsize()` `.empty()` `.full()` `.maxsize` | [`Queue::qsize`], [`Queue::empty`], [`Queue::full`], [`Queue::maxsize`]; Rust's names [`Queue::len`], [`Queue::is_empty`], [`Queue::is_full`] |
 //! | `loop.create_future()`, `set_result`, `await fut` | [`oneshot::channel`], [`oneshot::Sender::send`], `rx.await` |
 //!
 //! ```

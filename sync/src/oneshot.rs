@@ -82,6 +82,9 @@ pub struct Sender<T> {
 /// Receives the value: a future resolving to `Ok(value)`, or `Err(RecvError)` if the
 /// sender was dropped without sending [asyncio: `await fut`].
 ///
+/// Dropped after the value was sent (even if it was woken and never ran again), the
+/// value is dropped with the channel, exactly once; the `send` had already succeeded.
+///
 /// ```
 /// let (tx, rx) = corio_sync::oneshot::channel();
 /// tx.send(5).unwrap();

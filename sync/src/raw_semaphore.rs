@@ -10,7 +10,10 @@
 //! * release fast path: CAS `permits + 1` while `WAITERS` is clear; no lock taken;
 //! * release slow path (`WAITERS` set): under the lock the permit goes straight to the
 //!   oldest waiter (it never shows up in the count, so `try_acquire` right after fails);
-//! * while `WAITERS` is set the word only changes under the lock.
+//! * while `WAITERS` is set the word only changes under the lock;
+//! * a release that would push the count past [`MAX_PERMITS`] panics *before* changing
+//!   the word, on either path (the slow path finds no waiter when the last one left
+//!   between its load and the lock, and then adds like the fast path).
 
 use crate::coop;
 use crate::loom::{AtomicUsize, Mutex, Ordering};
@@ -109,9 +112,25 @@ impl RawSemaphore {
                 waker.wake();
             }
             None => {
-                // The last waiter left between our load and the lock; WAITERS is clear.
-                let prev = self.state.fetch_add(ONE, Ordering::Release);
-                assert!(prev >> 1 < MAX_PERMITS, "semaphore permit count overflow");
+                // The last waiter left between our load and the lock, so WAITERS is clear
+                // and stays clear while we hold the lock; lock-free acquires and releases
+                // may still move the count. As on the fast path: check, then add.
+                let mut s = self.state.load(Ordering::Relaxed);
+                loop {
+                    if s >> 1 >= MAX_PERMITS {
+                        drop(list);
+                        panic!("semaphore permit count overflow");
+                    }
+                    match self.state.compare_exchange_weak(
+                        s,
+                        s + ONE,
+                        Ordering::Release,
+                        Ordering::Relaxed,
+                    ) {
+                        Ok(_) => return,
+                        Err(actual) => s = actual,
+                    }
+                }
             }
         }
     }
@@ -244,5 +263,33 @@ impl Drop for RawAcquire<'_> {
         }
         // Granted but never observed: hand the permit on.
         self.sem.release();
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    /// A release that saw `WAITERS` set and took the slow path after the last waiter left
+    /// (`release_slow` with an empty list) at the maximum count: it must refuse before
+    /// touching the count, as the fast path does, not wrap it to zero and then panic.
+    #[test]
+    fn slow_release_at_the_maximum_checks_before_adding() {
+        let sem = RawSemaphore::new(MAX_PERMITS);
+        let overflow = catch_unwind(AssertUnwindSafe(|| sem.release_slow()));
+        assert!(overflow.is_err(), "overflow not reported");
+        assert_eq!(sem.available(), MAX_PERMITS, "the count wrapped");
+        assert!(sem.try_acquire());
+        // Below the maximum the slow path adds the permit back.
+        sem.release_slow();
+        assert_eq!(sem.available(), MAX_PERMITS);
+    }
+
+    #[test]
+    fn fast_release_at_the_maximum_checks_before_adding() {
+        let sem = RawSemaphore::new(MAX_PERMITS);
+        assert!(catch_unwind(AssertUnwindSafe(|| sem.release())).is_err());
+        assert_eq!(sem.available(), MAX_PERMITS);
     }
 }

@@ -218,8 +218,9 @@ impl<'a> Future for Acquire<'a> {
 /// A semaphore that refuses to be released above its initial value
 /// [asyncio.BoundedSemaphore].
 ///
-/// Permits acquired with [`acquire`](Self::acquire) return on drop and can never
-/// overflow the bound. [`release`](Self::release) is for permits taken out of
+/// FIFO and cancel-safe like [`Semaphore`]: a permit handed to a waiter that is dropped
+/// before it ran goes to the next waiter. Permits acquired with
+/// [`acquire`](Self::acquire) return on drop and can never overflow the bound. [`release`](Self::release) is for permits taken out of
 /// circulation with [`SemaphorePermit::forget`] (asyncio's manual `acquire()` …
 /// `release()`); releasing more than were forgotten is [`BoundExceeded`]. Unlike
 /// asyncio, a `release()` while only guard-held permits are out is refused at once,

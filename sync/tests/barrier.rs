@@ -125,3 +125,31 @@ fn stress_threads_one_leader_per_generation() {
         assert_eq!(index_sum.load(Ordering::SeqCst), ROUNDS * 6);
     });
 }
+
+/// A waiter released by the barrier and dropped before it ran: the other released waiter
+/// (a parked task) proceeds with its own index, indices stay distinct, and the next
+/// generation starts from zero.
+#[test]
+fn released_then_dropped_waiter_leaves_the_others_their_indices() {
+    let mut pool = futures::executor::LocalPool::new();
+    let b = Arc::new(Barrier::new(3));
+    let mut first = Box::pin(b.wait());
+    pending(&mut first);
+    let (b2, index) = (b.clone(), Arc::new(AtomicUsize::new(usize::MAX)));
+    let index2 = index.clone();
+    let task = spawn_flagged(&pool, async move {
+        index2.store(b2.wait().await.index(), Ordering::SeqCst);
+    });
+    pool.run_until_stalled();
+    assert_eq!(b.n_waiting(), 2);
+    let leader = ready(&mut Box::pin(b.wait()));
+    assert!(leader.is_leader());
+    drop(first); // released as index 0, never ran
+    pool.run_until_stalled();
+    assert!(finished(&task), "the other waiter did not proceed");
+    assert_eq!(index.load(Ordering::SeqCst), 1);
+    assert_eq!(b.n_waiting(), 0);
+    let mut next = Box::pin(b.wait());
+    pending(&mut next); // a new generation: one of three
+    assert_eq!(b.n_waiting(), 1);
+}

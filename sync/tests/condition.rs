@@ -202,3 +202,61 @@ fn stress_producer_consumer_across_threads() {
     });
     assert_eq!(sum, 3000 * 3001 / 2);
 }
+
+/// A notified waiter dropped before it ran passes its notification to the next waiter
+/// (a parked task), which proceeds; a third waiter is not woken (nothing duplicated) and
+/// the mutex is free at the end.
+#[test]
+fn granted_then_dropped_notification_goes_to_the_next_waiter_once() {
+    let mut pool = futures::executor::LocalPool::new();
+    let (m, c) = (Arc::new(Mutex::new(0)), Arc::new(Condition::new()));
+    let mut first = Box::pin(c.wait(m.try_lock().unwrap()));
+    pending(&mut first);
+    let (m2, c2) = (m.clone(), c.clone());
+    let task = spawn_flagged(&pool, async move {
+        let mut g = c2.wait(m2.lock().await).await;
+        *g += 1;
+    });
+    pool.run_until_stalled();
+    let (wk, woken) = counting_waker();
+    let mut third = Box::pin(c.wait(m.try_lock().unwrap()));
+    assert!(poll_with(&mut third, &wk).is_pending());
+    c.notify(1); // to `first`
+    drop(first); // it never ran: the task inherits the notification
+    pool.run_until_stalled();
+    assert!(finished(&task), "the next waiter did not proceed");
+    assert_eq!(woken.get(), 0, "the notification was duplicated");
+    assert!(poll_with(&mut third, &wk).is_pending());
+    assert_eq!(*m.try_lock().expect("the mutex was lost"), 1);
+}
+
+/// A notified waiter that was granted the mutex while re-acquiring it, then dropped
+/// before it ran, passes both on: the next condition waiter (a parked task) is notified
+/// and re-acquires the mutex, and a task queued for the mutex gets it after that.
+#[test]
+fn dropped_while_relocking_passes_notification_and_mutex_on_once() {
+    let mut pool = futures::executor::LocalPool::new();
+    let (m, c) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Condition::new()));
+    let mut first = Box::pin(c.wait(m.try_lock().unwrap()));
+    pending(&mut first);
+    let (m2, c2) = (m.clone(), c.clone());
+    let waiter = spawn_flagged(&pool, async move {
+        c2.wait(m2.lock().await).await.push("waiter");
+    });
+    pool.run_until_stalled();
+    let held = m.try_lock().unwrap();
+    c.notify(1); // to `first`
+    pending(&mut first); // notified; now queued for the mutex
+    let m3 = m.clone();
+    let locker = spawn_flagged(&pool, async move { m3.lock().await.push("locker") });
+    pool.run_until_stalled(); // queued for the mutex behind `first`
+    drop(held); // the mutex goes to `first`'s re-acquire
+    drop(first); // it never ran: mutex to `locker`, notification to `waiter`
+    pool.run_until_stalled();
+    assert!(
+        finished(&waiter) && finished(&locker),
+        "a waiter did not proceed"
+    );
+    let g = m.try_lock().expect("the mutex was lost");
+    assert_eq!(*g, ["locker", "waiter"]);
+}

@@ -111,3 +111,22 @@ fn set_and_clear_from_another_thread_wakes_registered_waiters() {
         }
     });
 }
+
+/// A waiter woken by `set` and dropped before it ran has nothing to hand on: every other
+/// waiter (here a parked task) still proceeds, even after a `clear`.
+#[test]
+fn granted_then_dropped_waiter_does_not_hold_back_the_others() {
+    let mut pool = futures::executor::LocalPool::new();
+    let ev = Arc::new(Event::new());
+    let mut first = Box::pin(ev.wait());
+    pending(&mut first);
+    let ev2 = ev.clone();
+    let task = spawn_flagged(&pool, async move { ev2.wait().await });
+    pool.run_until_stalled();
+    ev.set();
+    ev.clear();
+    drop(first);
+    pool.run_until_stalled();
+    assert!(finished(&task), "the other waiter did not proceed");
+    pending(&mut Box::pin(ev.wait())); // cleared: a new wait waits
+}

@@ -214,3 +214,31 @@ fn stress_threads_with_block_on_and_cancellation() {
     });
     assert_eq!(total, 8 * 2000);
 }
+
+/// The lock handed to a waiter that is dropped before it ran (a lost `select!` branch, a
+/// timeout, a cancelled task) goes to the next waiter, a parked task, exactly once: the
+/// task proceeds, nobody else holds the lock meanwhile, and it is free at the end.
+#[test]
+fn granted_then_dropped_lock_goes_to_the_next_waiter_once() {
+    let mut pool = futures::executor::LocalPool::new();
+    let m = Arc::new(Mutex::new(0));
+    let held = m.try_lock().unwrap();
+    let mut first = Box::pin(m.lock());
+    pending(&mut first);
+    let m2 = m.clone();
+    let task = spawn_flagged(&pool, async move { *m2.lock().await += 1 });
+    pool.run_until_stalled(); // the task waits behind `first`
+    let mut third = Box::pin(m.lock());
+    pending(&mut third);
+    drop(held); // handed to `first`
+    assert!(m.try_lock().is_none());
+    drop(first); // it never ran: the lock goes to the task, not to `third`
+    pending(&mut third);
+    assert!(m.try_lock().is_none(), "the lock was duplicated or freed");
+    pool.run_until_stalled();
+    assert!(finished(&task), "the next waiter did not proceed");
+    let g = ready(&mut third);
+    assert_eq!(*g, 1);
+    drop(g);
+    assert!(!m.is_locked(), "the lock was lost");
+}

@@ -135,3 +135,20 @@ fn stress_cross_thread_send_receive_and_drops() {
         );
     });
 }
+
+/// A receiver woken by `send` and dropped before it ran: the send succeeded (the value
+/// is not given back), the receiver was woken once, and the value is dropped exactly
+/// once, with the channel.
+#[test]
+fn granted_then_dropped_receiver_drops_the_value_once() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = oneshot::channel();
+    let mut rx = Box::pin(rx);
+    let (wk, woken) = counting_waker();
+    assert!(poll_with(&mut rx, &wk).is_pending());
+    assert!(tx.send(Tracked(drops.clone())).is_ok());
+    assert_eq!(woken.get(), 1);
+    assert_eq!(drops.load(Ordering::SeqCst), 0);
+    drop(rx);
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+}

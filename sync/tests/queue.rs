@@ -7,6 +7,7 @@ use corio_sync::{
     GetError, LifoQueue, PriorityQueue, PutError, Queue, QueueShutDown, TaskDoneError,
 };
 use futures::executor::block_on;
+use futures::task::LocalSpawnExt;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -16,6 +17,23 @@ struct Tracked(Arc<AtomicUsize>);
 impl Drop for Tracked {
     fn drop(&mut self) {
         self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+// All equal, so `(n, Tracked)` orders by `n` in a priority queue.
+impl PartialEq for Tracked {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for Tracked {}
+impl PartialOrd for Tracked {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Tracked {
+    fn cmp(&self, _: &Self) -> std::cmp::Ordering {
+        std::cmp::Ordering::Equal
     }
 }
 
@@ -95,13 +113,24 @@ fn clones_share_the_queue() {
 fn put_waits_while_full_and_is_admitted_by_get() {
     let q = Queue::new(1);
     q.put_nowait(1).unwrap();
+    let (wk, count) = counting_waker();
     let mut p = Box::pin(q.put(2));
+    assert!(poll_with(&mut p, &wk).is_pending());
     pending(&mut p);
-    pending(&mut p);
+    assert!(poll_with(&mut p, &wk).is_pending());
     assert_eq!(q.get_nowait(), Ok(1));
-    // The waiting putter's item moved in already.
-    assert_eq!(q.qsize(), 1);
+    assert_eq!(count.get(), 1);
+    // The freed slot is reserved for the putter; its item enters when the put completes.
+    assert_eq!(q.qsize(), 0);
+    assert!(q.full());
+    assert_eq!(
+        q.put_nowait(9),
+        Err(PutError::Full(9)),
+        "barged past a woken putter"
+    );
+    assert_eq!(q.get_nowait(), Err(GetError::Empty));
     assert_eq!(ready(&mut p), Ok(()));
+    assert_eq!(q.qsize(), 1);
     assert_eq!(q.get_nowait(), Ok(2));
 }
 
@@ -113,11 +142,16 @@ fn putters_are_admitted_in_fifo_order() {
     for p in &mut ps {
         pending(p);
     }
-    let got: Vec<_> = (0..4).map(|_| q.get_nowait().unwrap()).collect();
-    assert_eq!(got, [0, 1, 2, 3]);
-    for p in &mut ps {
-        assert_eq!(ready(p), Ok(()));
+    let mut got = vec![q.get_nowait().unwrap()];
+    for i in 0..ps.len() {
+        // Only the oldest waiting putter was admitted.
+        for later in &mut ps[i + 1..] {
+            pending(later);
+        }
+        assert_eq!(ready(&mut ps[i]), Ok(()));
+        got.push(q.get_nowait().unwrap());
     }
+    assert_eq!(got, [0, 1, 2, 3]);
 }
 
 #[test]
@@ -205,14 +239,17 @@ fn putter_dropped_before_acceptance_drops_its_item_only() {
 }
 
 #[test]
-fn putter_dropped_after_acceptance_keeps_item_in_queue() {
+fn putter_dropped_after_admission_never_enqueues() {
     let q = Queue::new(1);
     q.put_nowait(1).unwrap();
     let mut p = Box::pin(q.put(2));
     pending(&mut p);
-    assert_eq!(q.get_nowait(), Ok(1)); // p's item accepted
-    drop(p);
-    assert_eq!(q.get_nowait(), Ok(2));
+    assert_eq!(q.get_nowait(), Ok(1)); // a slot is reserved for p
+    drop(p); // p never completed: its item stays out, the slot is free again
+    assert_eq!(q.get_nowait(), Err(GetError::Empty));
+    assert!(!q.full());
+    assert_eq!(q.put_nowait(3), Ok(()));
+    assert_eq!(q.get_nowait(), Ok(3));
 }
 
 #[test]
@@ -475,4 +512,297 @@ fn stress_with_cancelled_getters_loses_nothing() {
             .sum::<u64>()
     });
     assert_eq!(total, 20_000 * 19_999 / 2);
+}
+
+/// Runs a test body once per queue kind, with `$Q` naming the queue type.
+macro_rules! each_queue_kind {
+    ($(#[doc = $doc:literal])* fn $name:ident<$Q:ident>() $body:block) => {
+        $(#[doc = $doc])*
+        mod $name {
+            use super::*;
+
+            #[test]
+            fn fifo() {
+                type $Q<T> = Queue<T>;
+                $body
+            }
+
+            #[test]
+            fn lifo() {
+                type $Q<T> = LifoQueue<T>;
+                $body
+            }
+
+            #[test]
+            fn priority() {
+                type $Q<T> = PriorityQueue<T>;
+                $body
+            }
+        }
+    };
+}
+
+each_queue_kind! {
+    /// A put that was pending when a `get` freed a slot, and is then dropped without
+    /// being polled again (a lost `select!` branch, a timeout, a cancelled task): its item
+    /// never enters the queue, and the slot goes to the next putter, a task parked in
+    /// `put`, which completes. asyncio: a cancelled `put` never enqueues.
+    fn cancelled_put_never_enqueues_and_passes_its_slot_on<Q>() {
+        let mut pool = futures::executor::LocalPool::new();
+        let q = Q::new(1);
+        q.put_nowait(1).unwrap();
+        let mut first = Box::pin(q.put(2));
+        pending(&mut first);
+        let (q3, done) = (q.clone(), Arc::new(AtomicUsize::new(0)));
+        let done3 = done.clone();
+        pool.spawner()
+            .spawn_local(async move {
+                q3.put(3).await.unwrap();
+                done3.fetch_add(1, Ordering::SeqCst);
+            })
+            .unwrap();
+        pool.run_until_stalled(); // the task parks in `put`
+        assert_eq!(done.load(Ordering::SeqCst), 0);
+        assert_eq!(q.get_nowait(), Ok(1)); // the slot is reserved for `first`
+        drop(first); // cancelled before it ran again
+        pool.run_until_stalled();
+        assert_eq!(done.load(Ordering::SeqCst), 1, "the next putter did not proceed");
+        assert_eq!(q.get_nowait(), Ok(3));
+        assert_eq!(q.get_nowait(), Err(GetError::Empty), "the cancelled put enqueued");
+        // Every item that entered was counted once: join returns after two task_done.
+        q.task_done().unwrap();
+        q.task_done().unwrap();
+        assert_eq!(q.task_done(), Err(TaskDoneError));
+        ready(&mut Box::pin(q.join()));
+    }
+}
+
+each_queue_kind! {
+    /// A putter admitted to a slot and then dropped with nobody else waiting frees the
+    /// slot; its item is dropped exactly once, with the future, and not counted for
+    /// `join`.
+    fn admitted_putter_dropped_alone_frees_the_slot<Q>() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let q = Q::new(1);
+        q.put_nowait((1, Tracked(drops.clone()))).map_err(drop).unwrap();
+        let mut p = Box::pin(q.put((2, Tracked(drops.clone()))));
+        pending(&mut p);
+        let (first, _) = q.get_nowait().unwrap();
+        assert_eq!(first, 1);
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+        assert!(q.full(), "the slot is reserved for the woken putter");
+        drop(p);
+        assert_eq!(drops.load(Ordering::SeqCst), 2, "the cancelled item was kept");
+        assert!(!q.full() && q.empty());
+        q.task_done().unwrap();
+        assert_eq!(q.task_done(), Err(TaskDoneError), "the cancelled item was counted");
+        ready(&mut Box::pin(q.join()));
+    }
+}
+
+each_queue_kind! {
+    /// A getter handed an item and then dropped before it ran: the item goes to the next
+    /// getter (a parked task), which proceeds; it is received once and the queue is empty.
+    fn cancelled_get_passes_its_item_on<Q>() {
+        let mut pool = futures::executor::LocalPool::new();
+        let q = Q::new(0);
+        let mut first = Box::pin(q.get());
+        pending(&mut first);
+        let (q2, got) = (q.clone(), Arc::new(AtomicUsize::new(0)));
+        let got2 = got.clone();
+        pool.spawner()
+            .spawn_local(async move {
+                got2.store(q2.get().await.unwrap(), Ordering::SeqCst);
+            })
+            .unwrap();
+        pool.run_until_stalled();
+        q.put_nowait(7).unwrap(); // to `first`, the oldest getter
+        drop(first);
+        pool.run_until_stalled();
+        assert_eq!(got.load(Ordering::SeqCst), 7, "the next getter did not get the item");
+        assert_eq!(q.get_nowait(), Err(GetError::Empty), "the item was duplicated");
+        q.task_done().unwrap();
+        assert_eq!(q.task_done(), Err(TaskDoneError));
+    }
+}
+
+each_queue_kind! {
+    /// A getter handed an item and dropped with no other getter puts it back where the
+    /// next `get` finds it first (FIFO: front; LIFO: top; priority: by its priority).
+    fn cancelled_get_alone_puts_its_item_back_first<Q>() {
+        let q = Q::new(0);
+        let mut g = Box::pin(q.get());
+        pending(&mut g);
+        q.put_nowait(1).unwrap(); // handed to g
+        q.put_nowait(2).unwrap(); // queued
+        drop(g);
+        assert_eq!(q.qsize(), 2);
+        assert_eq!(q.get_nowait(), Ok(1));
+        assert_eq!(q.get_nowait(), Ok(2));
+        assert_eq!(q.get_nowait(), Err(GetError::Empty));
+    }
+}
+
+each_queue_kind! {
+    /// Two joiners woken by the last `task_done`; one is dropped before it ran: the other
+    /// still returns (joiners are released together, there is nothing to hand on).
+    fn cancelled_join_does_not_hold_back_other_joiners<Q>() {
+        let q = Q::new(0);
+        q.put_nowait(1).unwrap();
+        let (wk, count) = counting_waker();
+        let mut j1 = Box::pin(q.join());
+        let mut j2 = Box::pin(q.join());
+        assert!(poll_with(&mut j1, &wk).is_pending());
+        assert!(poll_with(&mut j2, &wk).is_pending());
+        q.get_nowait().unwrap();
+        q.task_done().unwrap();
+        assert_eq!(count.get(), 2);
+        drop(j1);
+        ready(&mut j2);
+        // A later join waits for later items only.
+        q.put_nowait(2).unwrap();
+        pending(&mut Box::pin(q.join()));
+    }
+}
+
+each_queue_kind! {
+    /// An admitted putter whose item goes straight to a getter that started waiting in
+    /// the meantime leaves its slot free: the next putter is admitted at once.
+    fn admitted_putter_feeding_a_getter_admits_the_next_putter<Q>() {
+        let q = Q::new(1);
+        q.put_nowait(1).unwrap();
+        let (wk2, woken2) = counting_waker();
+        let (wk3, woken3) = counting_waker();
+        let mut p2 = Box::pin(q.put(2));
+        let mut p3 = Box::pin(q.put(3));
+        assert!(poll_with(&mut p2, &wk2).is_pending());
+        assert!(poll_with(&mut p3, &wk3).is_pending());
+        assert_eq!(q.get_nowait(), Ok(1)); // the slot is reserved for p2
+        assert_eq!(woken2.get(), 1);
+        let mut g = Box::pin(q.get());
+        pending(&mut g); // empty (the only slot is reserved)
+        assert_eq!(q.put_nowait(9), Err(PutError::Full(9)));
+        assert_eq!(ready(&mut p2), Ok(())); // 2 goes straight to g
+        assert_eq!(ready(&mut g), Ok(2));
+        assert_eq!(woken3.get(), 1, "the freed slot was not passed on");
+        assert_eq!(ready(&mut p3), Ok(()));
+        assert_eq!(q.get_nowait(), Ok(3));
+        assert_eq!(q.get_nowait(), Err(GetError::Empty));
+    }
+}
+
+#[test]
+fn admitted_putter_after_shutdown_gets_its_item_back() {
+    let q = Queue::new(1);
+    q.put_nowait(1).unwrap();
+    let mut p = Box::pin(q.put(2));
+    let mut p3 = Box::pin(q.put(3));
+    pending(&mut p);
+    pending(&mut p3);
+    assert_eq!(q.get_nowait(), Ok(1)); // a slot is reserved for p
+    q.shutdown(false); // p3 is refused at once; p finds out when it runs
+    assert_eq!(ready(&mut p3), Err(QueueShutDown(3)));
+    assert_eq!(ready(&mut p), Err(QueueShutDown(2)));
+    assert_eq!(q.get_nowait(), Err(GetError::ShutDown));
+    q.task_done().unwrap();
+    assert_eq!(q.task_done(), Err(TaskDoneError));
+}
+
+#[test]
+fn stress_cancelled_putters_enqueue_nothing_and_lose_nothing() {
+    let (sent, received) = within(60, || {
+        let q = Queue::new(4);
+        let producers: Vec<_> = (0..3u64)
+            .map(|p| {
+                let q = q.clone();
+                std::thread::spawn(move || {
+                    let mut sent = Vec::new();
+                    for i in 0..5_000u64 {
+                        let v = p * 1_000_000 + i;
+                        let mut put = Box::pin(q.put(v));
+                        match poll(&mut put) {
+                            std::task::Poll::Ready(r) => {
+                                r.unwrap();
+                                sent.push(v);
+                                continue;
+                            }
+                            std::task::Poll::Pending => std::thread::yield_now(),
+                        }
+                        if i % 2 == 0 {
+                            // Cancelled: whether or not a slot was reserved for it by
+                            // now, `v` must never be received.
+                            drop(put);
+                        } else {
+                            block_on(put).unwrap();
+                            sent.push(v);
+                        }
+                    }
+                    sent
+                })
+            })
+            .collect();
+        let consumers: Vec<_> = (0..2)
+            .map(|_| {
+                let q = q.clone();
+                std::thread::spawn(move || {
+                    block_on(async {
+                        let mut got = Vec::new();
+                        while let Ok(x) = q.get().await {
+                            got.push(x);
+                            q.task_done().unwrap();
+                        }
+                        got
+                    })
+                })
+            })
+            .collect();
+        let mut sent = HashSet::new();
+        for p in producers {
+            sent.extend(p.join().unwrap());
+        }
+        // Every completed put was received and marked done; cancelled ones count nothing.
+        block_on(q.join());
+        q.shutdown(false);
+        let mut received = HashSet::new();
+        for c in consumers {
+            for x in c.join().unwrap() {
+                assert!(received.insert(x), "{x} received twice");
+            }
+        }
+        (sent, received)
+    });
+    assert_eq!(
+        received, sent,
+        "a cancelled put enqueued, or a completed one was lost"
+    );
+}
+
+each_queue_kind! {
+    /// `len`/`is_empty`/`is_full` answer as asyncio's `qsize`/`empty`/`full` do, also while
+    /// a slot is reserved for a woken putter (full, though fewer than `maxsize` items).
+    fn rust_names_agree_with_asyncio_names<Q>() {
+        let q = Q::new(2);
+        let same = |q: &Q<u32>| {
+            assert_eq!(q.len(), q.qsize());
+            assert_eq!(q.is_empty(), q.empty());
+            assert_eq!(q.is_full(), q.full());
+            (q.len(), q.is_empty(), q.is_full())
+        };
+        assert_eq!(same(&q), (0, true, false));
+        q.put_nowait(1).unwrap();
+        assert_eq!(same(&q), (1, false, false));
+        q.put_nowait(2).unwrap();
+        assert_eq!(same(&q), (2, false, true));
+        let mut p = Box::pin(q.put(3));
+        pending(&mut p);
+        q.get_nowait().unwrap(); // the freed slot is reserved for p
+        assert_eq!(same(&q), (1, false, true));
+        assert_eq!(ready(&mut p), Ok(()));
+        assert_eq!(same(&q), (2, false, true));
+        let unbounded = Q::new(0);
+        for i in 0..100 {
+            unbounded.put_nowait(i).unwrap();
+        }
+        assert_eq!(same(&unbounded), (100, false, false));
+    }
 }

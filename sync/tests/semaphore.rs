@@ -217,3 +217,50 @@ fn stress_thread_pool_acquire_release() {
     });
     assert_eq!(total, 16_000);
 }
+
+/// A permit handed to a waiter that is dropped before it ran goes to the next waiter, a
+/// parked task, exactly once: the task proceeds, later waiters wait their turn, and the
+/// permit is back in the pool at the end.
+#[test]
+fn granted_then_dropped_permit_goes_to_the_next_waiter_once() {
+    let mut pool = futures::executor::LocalPool::new();
+    let s = Arc::new(Semaphore::new(0));
+    let mut first = Box::pin(s.acquire());
+    pending(&mut first);
+    let s2 = s.clone();
+    let task = spawn_flagged(&pool, async move { drop(s2.acquire().await) });
+    pool.run_until_stalled();
+    let mut third = Box::pin(s.acquire());
+    pending(&mut third);
+    s.release(); // to `first`
+    drop(first); // it never ran: the permit goes to the task
+    pending(&mut third);
+    assert_eq!(s.available_permits(), 0, "the permit was duplicated");
+    pool.run_until_stalled();
+    assert!(finished(&task), "the next waiter did not proceed");
+    let p = ready(&mut third); // the task's permit, handed on when it finished
+    assert!(s.try_acquire().is_none());
+    drop(p);
+    assert_eq!(s.available_permits(), 1, "the permit was lost");
+}
+
+/// The same for a bounded semaphore: the handed-on permit never counts against the bound
+/// twice — at the end exactly the initial permit is back and `release` is refused.
+#[test]
+fn bounded_granted_then_dropped_permit_goes_to_the_next_waiter_once() {
+    let mut pool = futures::executor::LocalPool::new();
+    let s = Arc::new(BoundedSemaphore::new(1));
+    s.try_acquire().unwrap().forget();
+    let mut first = Box::pin(s.acquire());
+    pending(&mut first);
+    let s2 = s.clone();
+    let task = spawn_flagged(&pool, async move { drop(s2.acquire().await) });
+    pool.run_until_stalled();
+    assert_eq!(s.release(), Ok(())); // the forgotten permit, to `first`
+    drop(first);
+    assert_eq!(s.available_permits(), 0);
+    pool.run_until_stalled();
+    assert!(finished(&task), "the next waiter did not proceed");
+    assert_eq!(s.available_permits(), 1, "the permit was lost");
+    assert_eq!(s.release(), Err(BoundExceeded), "the permit was duplicated");
+}

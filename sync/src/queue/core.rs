@@ -1,13 +1,43 @@
 //! The queue machinery shared by `Queue`, `LifoQueue` and `PriorityQueue`: one lock
 //! around the items and three FIFO waiter lists (getters, putters, joiners).
 //!
-//! Hand-offs go straight into the waiter's node, so nobody can barge:
-//! * a `put` while getters wait gives the item to the oldest getter (the queue is empty
-//!   then); a getter dropped after receiving it gives it to the next getter or puts it
-//!   back where the next `get` finds it first;
-//! * a `get` that frees a slot moves the oldest waiting putter's item into the queue,
-//!   so that putter completes with the item already enqueued (nothing to hand on if it
-//!   is dropped).
+//! # Hand-offs
+//!
+//! Every step below happens under the one lock, and a woken waiter learns what it was
+//! given from its own node (written by whoever popped it), so nobody can barge in between.
+//!
+//! * **Getters** wait only while the queue is empty. A `put` while getters wait gives its
+//!   item straight to the oldest getter's node. A getter dropped after receiving an item
+//!   gives it to the next getter, or back to the front of the queue ([`State::give_back`]).
+//! * **Putters** wait only while the queue is full. A `get` that frees a slot does not
+//!   take the oldest putter's item: it *reserves* the slot for that putter and wakes it
+//!   ([`State::admit_putter`]). The item enters the queue only when that put completes
+//!   ([`State::fill_reserved`]); a putter dropped while holding a reservation passes it to
+//!   the next putter, or frees the slot. So a cancelled put never enqueues its item
+//!   (asyncio's cancelled `put` and tokio's cancelled bounded `send` behave the same).
+//! * **Joiners** are all woken together when the unfinished count reaches zero; a dropped
+//!   joiner has nothing to hand on.
+//!
+//! # Why the slots add up
+//!
+//! `reserved` counts putters popped with a slot that have neither completed nor been
+//! dropped, and [`State::is_full`] counts their slots as taken: `items + reserved >=
+//! maxsize`. Invariant: *while any putter waits, the queue is full.*
+//!
+//! * A putter is linked only after [`State::try_put`] found the queue full, under the lock.
+//! * Only three steps free a slot, each exactly one and each followed, under the same
+//!   lock, by [`State::admit_putter`], which reserves a free slot for the oldest putter:
+//!   a `get` (`items - 1`); a reserved putter handing its item straight to a waiting getter
+//!   (`reserved - 1`, `items` unchanged); a reserved putter dropped (`reserved - 1`).
+//!   A dropped getter's item may go back into the queue, which only adds to `items`.
+//!
+//! Hence no putter waits while a slot is free (no lost wake-up), and no new `put` or
+//! `put_nowait` takes a slot while older putters wait: [`State::try_put`] refuses a full
+//! queue, and the queue is full whenever putters wait (no barging; FIFO among putters).
+//! Each reservation ends exactly once, by its owner: completing (the item enters, or goes
+//! to a getter) or dropping (the slot passes on). A shutdown refuses waiting putters and
+//! leaves reservations alone; a reserved putter that completes after it gets its item
+//! back, as every put after a shutdown does.
 
 use crate::coop;
 use crate::error::{GetError, PutError, QueueShutDown, TaskDoneError};
@@ -24,13 +54,26 @@ pub(crate) struct Core<T> {
     state: Mutex<State<T>>,
 }
 
+/// What a woken putter's node says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Admission {
+    /// Not woken yet.
+    Waiting,
+    /// A slot is reserved for this putter's item (counted in `State::reserved`).
+    Slot,
+    /// Woken by a shutdown: the put fails and gives its item back.
+    ShutDown,
+}
+
 struct State<T> {
     items: Store<T>,
     /// Data: the item handed over (`None` = woken by shutdown).
     getters: List<Option<T>>,
-    /// Data: the item to put (`None` once it was moved into the queue).
-    putters: List<Option<T>>,
+    /// The items stay in the `Put` futures; the node only says why it was woken.
+    putters: List<Admission>,
     joiners: List<()>,
+    /// Slots reserved for woken putters that have not put their item yet.
+    reserved: usize,
     /// Items put and not yet marked done [asyncio: `_unfinished_tasks`].
     unfinished: usize,
     shutdown: bool,
@@ -38,38 +81,67 @@ struct State<T> {
 }
 
 impl<T> State<T> {
+    /// True if no slot is free: the items and the slots reserved for woken putters fill
+    /// the queue (never for an unbounded queue).
+    #[inline]
     fn is_full(&self, maxsize: usize) -> bool {
-        maxsize > 0 && self.items.len() >= maxsize
+        maxsize > 0 && self.items.len() + self.reserved >= maxsize
     }
 
-    /// Puts `v` (to a waiting getter, or into the queue), or gives it back if full.
+    /// Puts `v` into a free slot (to a waiting getter, or into the queue), or gives it
+    /// back if no slot is free.
+    #[inline]
     fn try_put(&mut self, maxsize: usize, v: T) -> Result<Option<Waker>, T> {
-        if !self.getters.is_empty() {
-            self.unfinished += 1;
-            let mut slot = Some(v);
-            return Ok(self.getters.pop_front(|d| *d = slot.take()));
-        }
         if self.is_full(maxsize) {
             return Err(v);
         }
-        self.items.push(v);
-        self.unfinished += 1;
-        Ok(None)
+        Ok(self.deliver(v))
     }
 
-    /// Takes the next item; if that freed a slot, admits the oldest waiting putter.
+    /// Counts `v` as put and delivers it: to the oldest getter, or into the queue.
+    #[inline]
+    fn deliver(&mut self, v: T) -> Option<Waker> {
+        self.unfinished += 1;
+        if self.getters.is_empty() {
+            self.items.push(v);
+            return None;
+        }
+        let mut slot = Some(v);
+        self.getters.pop_front(|d| *d = slot.take())
+    }
+
+    /// If a slot is free and putters wait, reserves it for the oldest one and returns its
+    /// waker.
+    #[inline]
+    fn admit_putter(&mut self, maxsize: usize) -> Option<Waker> {
+        if self.putters.is_empty() || self.is_full(maxsize) {
+            return None;
+        }
+        self.reserved += 1;
+        self.putters.pop_front(|a| *a = Admission::Slot)
+    }
+
+    /// Takes the next item; if that freed a slot, reserves it for the oldest putter.
+    #[inline]
     fn try_get(&mut self, maxsize: usize) -> Option<(T, Option<Waker>)> {
         let v = self.items.pop()?;
-        let mut waker = None;
-        if !self.putters.is_empty() && !self.is_full(maxsize) {
-            let mut item = None;
-            waker = self.putters.pop_front(|d| item = d.take());
-            if let Some(item) = item {
-                self.items.push(item);
-                self.unfinished += 1;
-            }
-        }
+        let waker = self.admit_putter(maxsize);
         Some((v, waker))
+    }
+
+    /// A putter holding a reservation puts `v` into its slot, or, after a shutdown, frees
+    /// the slot and gets `v` back. Returns the wakers of the getter that received `v` and
+    /// of the putter admitted to the slot that freed.
+    fn fill_reserved(&mut self, maxsize: usize, v: T) -> Result<[Option<Waker>; 2], T> {
+        self.reserved -= 1;
+        if self.shutdown {
+            // Nobody waits to put after a shutdown: nothing to admit.
+            return Err(v);
+        }
+        let getter = self.deliver(v);
+        // Handed straight to a getter, the item left the slot free again.
+        let putter = self.admit_putter(maxsize);
+        Ok([getter, putter])
     }
 
     /// A getter was handed `v` but dropped: give it to the next getter, or back to the
@@ -106,6 +178,7 @@ impl<T> fmt::Debug for Core<T> {
         f.debug_struct("Queue")
             .field("maxsize", &self.maxsize)
             .field("qsize", &st.items.len())
+            .field("reserved", &st.reserved)
             .field("unfinished", &st.unfinished)
             .field("shutdown", &st.shutdown)
             .finish()
@@ -121,6 +194,7 @@ impl<T> Core<T> {
                 getters: List::new(),
                 putters: List::new(),
                 joiners: List::new(),
+                reserved: 0,
                 unfinished: 0,
                 shutdown: false,
                 immediate: false,
@@ -198,11 +272,12 @@ impl<T> Core<T> {
         } else {
             Vec::new()
         };
-        // Getters only wait on an empty queue: they fail. Putters get their item back.
+        // Getters only wait on an empty queue: they fail. Putters get their item back;
+        // putters already holding a reservation find the shutdown when they complete.
         while let Some(w) = st.getters.pop_front(|_| ()) {
             wakers.push(w);
         }
-        while let Some(w) = st.putters.pop_front(|_| ()) {
+        while let Some(w) = st.putters.pop_front(|a| *a = Admission::ShutDown) {
             wakers.push(w);
         }
         drop(st);
@@ -221,8 +296,12 @@ enum Phase {
 /// Future of `put` on [`Queue`](crate::Queue), [`LifoQueue`](crate::LifoQueue) and
 /// [`PriorityQueue`](crate::PriorityQueue): waits while the queue is full.
 ///
-/// Cancel-safe: dropped before its item was accepted, the item is dropped with it and
-/// the queue is unchanged; once accepted, the item is in the queue.
+/// Putters are admitted in FIFO order: a `get` that frees a slot reserves it for the
+/// oldest waiting putter, and the item enters the queue when that put completes.
+///
+/// Cancel-safe: dropped before it completes, the put never enqueues its item (it is
+/// dropped with the future); a slot already reserved for it goes to the next waiting
+/// putter, or is freed.
 ///
 /// ```
 /// # futures::executor::block_on(async {
@@ -235,7 +314,9 @@ enum Phase {
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct Put<'a, T> {
     core: &'a Core<T>,
-    waiter: Waiter<Option<T>>,
+    /// The item, until it is put or given back.
+    item: Option<T>,
+    waiter: Waiter<Admission>,
     phase: Phase,
 }
 
@@ -243,7 +324,8 @@ impl<'a, T> Put<'a, T> {
     pub(crate) fn new(core: &'a Core<T>, v: T) -> Self {
         Self {
             core,
-            waiter: Waiter::new(Some(v)),
+            item: Some(v),
+            waiter: Waiter::new(Admission::Waiting),
             phase: Phase::Idle,
         }
     }
@@ -265,9 +347,8 @@ impl<T> Future for Put<'_, T> {
         let core = this.core;
         match this.phase {
             Phase::Idle => {
+                let v = this.item.take().expect("item present");
                 let mut st = core.state.lock();
-                // SAFETY: not linked yet: the payload is ours.
-                let v = unsafe { this.waiter.with_data(Option::take) }.expect("item present");
                 if st.shutdown {
                     this.phase = Phase::Done;
                     return Poll::Ready(Err(QueueShutDown(v)));
@@ -282,8 +363,7 @@ impl<T> Future for Put<'_, T> {
                         return Poll::Ready(Ok(()));
                     }
                     Err(v) => {
-                        // SAFETY: still not linked.
-                        unsafe { this.waiter.with_data(|d| *d = Some(v)) };
+                        this.item = Some(v);
                         // SAFETY: pinned, unlinked; Drop removes it unless notified.
                         unsafe { st.putters.push_back(&this.waiter, cx.waker()) };
                         this.phase = Phase::Waiting;
@@ -291,22 +371,36 @@ impl<T> Future for Put<'_, T> {
                 }
             }
             Phase::Waiting => {
+                let mut st = None;
                 if !this.waiter.is_notified() {
-                    let mut st = core.state.lock();
+                    let mut locked = core.state.lock();
                     if !this.waiter.is_notified() {
                         // SAFETY: not notified under the lock: linked.
-                        let old = unsafe { st.putters.update_waker(&this.waiter, cx.waker()) };
-                        drop(st);
+                        let old = unsafe { locked.putters.update_waker(&this.waiter, cx.waker()) };
+                        drop(locked);
                         drop(old);
                         coop::refund();
                         return Poll::Pending;
                     }
+                    st = Some(locked);
                 }
                 this.phase = Phase::Done;
+                let v = this.item.take().expect("item present");
                 // SAFETY: notified: unlinked, the payload is ours.
-                return Poll::Ready(match unsafe { this.waiter.with_data(Option::take) } {
-                    None => Ok(()),
-                    Some(v) => Err(QueueShutDown(v)),
+                return Poll::Ready(match unsafe { this.waiter.with_data(|a| *a) } {
+                    Admission::Slot => {
+                        let mut st = st.unwrap_or_else(|| core.state.lock());
+                        match st.fill_reserved(core.maxsize, v) {
+                            Ok(wakers) => {
+                                drop(st);
+                                wakers.into_iter().flatten().for_each(Waker::wake);
+                                Ok(())
+                            }
+                            Err(v) => Err(QueueShutDown(v)),
+                        }
+                    }
+                    Admission::ShutDown => Err(QueueShutDown(v)),
+                    Admission::Waiting => unreachable!("a woken putter is admitted or refused"),
                 });
             }
             Phase::Done => panic!("queue put future polled after completion"),
@@ -318,18 +412,35 @@ impl<T> Future for Put<'_, T> {
 
 impl<T> Drop for Put<'_, T> {
     fn drop(&mut self) {
-        if self.phase != Phase::Waiting || self.waiter.is_notified() {
-            // Accepted (the item is in the queue) or refused by shutdown: nothing to do.
+        if self.phase != Phase::Waiting {
             return;
         }
-        let mut st = self.core.state.lock();
-        if !self.waiter.is_notified() {
-            // SAFETY: not notified under the lock: linked.
-            let waker = unsafe { st.putters.remove(&self.waiter) };
-            drop(st);
-            drop(waker);
+        let st = if self.waiter.is_notified() {
+            None
+        } else {
+            let mut st = self.core.state.lock();
+            if !self.waiter.is_notified() {
+                // SAFETY: not notified under the lock: linked.
+                let waker = unsafe { st.putters.remove(&self.waiter) };
+                drop(st);
+                drop(waker);
+                return; // the item drops with the future, outside the lock
+            }
+            Some(st)
+        };
+        // SAFETY: notified: unlinked, the payload is ours.
+        if unsafe { self.waiter.with_data(|a| *a) } != Admission::Slot {
+            return; // refused by a shutdown: nothing to hand on
         }
-        // The unaccepted item drops with the waiter, outside the lock.
+        // A slot was reserved for us and we never used it: pass it on (or free it).
+        let mut st = st.unwrap_or_else(|| self.core.state.lock());
+        st.reserved -= 1;
+        let waker = st.admit_putter(self.core.maxsize);
+        drop(st);
+        if let Some(w) = waker {
+            w.wake();
+        }
+        // The item, never enqueued, drops with the future, outside the lock.
     }
 }
 
@@ -457,6 +568,9 @@ impl<T> Drop for Get<'_, T> {
 
 /// Future of `join` on the queues: resolves once every item put was marked done with
 /// `task_done` (or dropped by an immediate shutdown).
+///
+/// All waiting joiners are released together; one dropped after that has nothing to
+/// hand on.
 ///
 /// ```
 /// # futures::executor::block_on(async {

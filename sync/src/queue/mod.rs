@@ -156,27 +156,72 @@ macro_rules! queue_type {
                 self.core.shutdown(immediate)
             }
 
-            /// Number of items in the queue.
+            /// Number of items in the queue [asyncio: `qsize()`]. Items still held by
+            /// putters that were woken to fill a reserved slot are not counted yet.
+            ///
+            /// ```
+            #[doc = concat!("let q = corio_sync::", stringify!($name), "::new(0);")]
+            /// q.put_nowait(1).unwrap();
+            /// q.put_nowait(2).unwrap();
+            /// assert_eq!(q.len(), 2);
+            /// ```
+            #[doc(alias = "qsize")]
+            pub fn len(&self) -> usize {
+                self.core.qsize()
+            }
+
+            /// True if the queue holds no items [asyncio: `empty()`].
+            ///
+            /// ```
+            #[doc = concat!("let q = corio_sync::", stringify!($name), "::new(0);")]
+            /// assert!(q.is_empty());
+            /// q.put_nowait(1).unwrap();
+            /// assert!(!q.is_empty());
+            /// ```
+            #[doc(alias = "empty")]
+            pub fn is_empty(&self) -> bool {
+                self.len() == 0
+            }
+
+            /// True if no slot is free [asyncio: `full()`]: the queue holds `maxsize`
+            /// items, or its free slots are reserved for putters already woken to fill
+            /// them (so `put_nowait` would fail). Never for an unbounded queue.
+            ///
+            /// ```
+            #[doc = concat!("let q = corio_sync::", stringify!($name), "::new(1);")]
+            /// assert!(!q.is_full());
+            /// q.put_nowait(1).unwrap();
+            /// assert!(q.is_full());
+            #[doc = concat!("assert!(!corio_sync::", stringify!($name), "::<u8>::new(0).is_full());")]
+            /// ```
+            #[doc(alias = "full")]
+            pub fn is_full(&self) -> bool {
+                self.core.is_full()
+            }
+
+            /// asyncio's name for [`len`](Self::len): the number of items in the queue.
             ///
             /// ```
             #[doc = concat!("let q = corio_sync::", stringify!($name), "::new(0);")]
             /// q.put_nowait(1).unwrap();
             /// assert_eq!(q.qsize(), 1);
+            /// assert_eq!(q.qsize(), q.len());
             /// ```
             pub fn qsize(&self) -> usize {
-                self.core.qsize()
+                self.len()
             }
 
-            /// True if the queue holds no items.
+            /// asyncio's name for [`is_empty`](Self::is_empty): true if the queue holds
+            /// no items.
             ///
             /// ```
             #[doc = concat!("assert!(corio_sync::", stringify!($name), "::<u8>::new(0).empty());")]
             /// ```
             pub fn empty(&self) -> bool {
-                self.qsize() == 0
+                self.is_empty()
             }
 
-            /// True if the queue holds `maxsize` items (never for an unbounded queue).
+            /// asyncio's name for [`is_full`](Self::is_full): true if no slot is free.
             ///
             /// ```
             #[doc = concat!("let q = corio_sync::", stringify!($name), "::new(1);")]
@@ -184,7 +229,7 @@ macro_rules! queue_type {
             /// assert!(q.full());
             /// ```
             pub fn full(&self) -> bool {
-                self.core.is_full()
+                self.is_full()
             }
 
             /// The capacity given to `new` (0 = unbounded).
@@ -205,9 +250,15 @@ queue_type! {
     /// FIFO-fair for both getters and putters, cancel-safe (see [`Get`] and [`Put`]),
     /// with asyncio's `task_done`/`join` accounting and `shutdown`.
     ///
-    /// A getter that is dropped after being handed an item puts it back at the front;
-    /// if in the meantime putters refilled the queue, it may briefly hold one item
-    /// more than `maxsize` (the item is never lost).
+    /// * A `put` while getters wait hands its item to the oldest getter. A getter that
+    ///   is dropped after being handed an item passes it to the next getter, or puts it
+    ///   back at the front; if in the meantime putters refilled the queue, the queue may
+    ///   briefly hold one item more than `maxsize` (the item is never lost).
+    /// * A `get` that frees a slot while putters wait reserves that slot for the oldest
+    ///   putter and wakes it; the item enters the queue when that put completes. Until
+    ///   then [`full`](Self::full) stays true and `put_nowait` fails, so nobody barges
+    ///   past a woken putter. A put dropped before it completes never enqueues its item
+    ///   (as in asyncio); a slot reserved for it goes to the next putter.
     ///
     /// ```
     /// use corio_sync::Queue;

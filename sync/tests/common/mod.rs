@@ -1,9 +1,11 @@
 //! Helpers to drive futures step by step, deterministically, and to bound test time.
 #![allow(dead_code, unreachable_pub)]
 
+use futures::executor::LocalPool;
+use futures::task::LocalSpawnExt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
@@ -84,4 +86,23 @@ pub async fn yield_now() {
         }
     })
     .await
+}
+
+/// Spawns `fut` as a task on `pool` (a current-thread executor, driven by the test with
+/// `run_until_stalled`) and returns a flag that is set once the task finished.
+pub fn spawn_flagged(pool: &LocalPool, fut: impl Future<Output = ()> + 'static) -> Arc<AtomicBool> {
+    let done = Arc::new(AtomicBool::new(false));
+    let flag = done.clone();
+    pool.spawner()
+        .spawn_local(async move {
+            fut.await;
+            flag.store(true, Ordering::SeqCst);
+        })
+        .expect("spawn on a local pool");
+    done
+}
+
+/// True once a task from [`spawn_flagged`] finished.
+pub fn finished(flag: &AtomicBool) -> bool {
+    flag.load(Ordering::SeqCst)
 }
