@@ -8,6 +8,62 @@ use std::task::{Context, Poll};
 use crate::driver::poll_evented::PollEvented;
 use crate::driver::Direction;
 
+/// Implements `futures_io::AsyncRead` or `AsyncWrite` for one of the byte-stream types
+/// (TCP and Unix streams and their owned halves), which all forward to the functions of
+/// this module.
+///
+/// `impl_futures_io!(AsyncRead for T)` needs `T::io_ref(&self) -> &PollEvented<_>`;
+/// `impl_futures_io!(AsyncWrite for T)` also needs `T::shutdown_write(&mut self) ->
+/// io::Result<()>` for `poll_close`. Flushing is a no-op: writes go straight to the
+/// kernel. The types are `Unpin`, so the pinned receiver is used as `&mut`.
+macro_rules! impl_futures_io {
+    (AsyncRead for $ty:ty) => {
+        impl futures_io::AsyncRead for $ty {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::net::stream::poll_read(self.io_ref(), cx, buf)
+            }
+        }
+    };
+    (AsyncWrite for $ty:ty) => {
+        impl futures_io::AsyncWrite for $ty {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::net::stream::poll_write(self.io_ref(), cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::net::stream::poll_write_vectored(self.io_ref(), cx, bufs)
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+
+            fn poll_close(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(self.get_mut().shutdown_write())
+            }
+        }
+    };
+}
+pub(crate) use impl_futures_io;
+
 pub(crate) fn poll_read<T>(
     io: &PollEvented<T>,
     cx: &mut Context<'_>,

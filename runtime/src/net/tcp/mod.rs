@@ -1,0 +1,10 @@
+//! TCP: [`TcpListener`], [`TcpStream`] and its owned halves ([`OwnedReadHalf`],
+//! [`OwnedWriteHalf`]).
+
+mod listener;
+mod split;
+mod stream;
+
+pub use listener::TcpListener;
+pub use split::{OwnedReadHalf, OwnedWriteHalf};
+pub use stream::TcpStream;
