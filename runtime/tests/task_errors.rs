@@ -23,6 +23,11 @@ fn the_errors_are_send_sync_static() {
     assert_send_sync_static::<GroupError<io::Error>>();
     assert_send_sync_static::<GroupError<String>>();
     assert_send_sync_static::<GroupError<BoxError>>();
+    // One pointer: a finished task's output slot pays nothing for the wrapper.
+    assert_eq!(
+        std::mem::size_of::<TaskError>(),
+        std::mem::size_of::<usize>()
+    );
 }
 
 async fn panicking_task_with_anyhow() -> anyhow::Result<u32> {
