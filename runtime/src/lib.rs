@@ -18,6 +18,7 @@
 
 pub mod combinators;
 mod driver;
+mod lazy;
 mod loom;
 pub mod net;
 mod runtime;

@@ -154,10 +154,7 @@ fn a_panic_cancels_the_siblings_and_is_reported() {
         assert!(a.load(Ordering::SeqCst));
         assert!(err.errors().is_empty());
         assert_eq!(err.panics().len(), 1);
-        assert_eq!(
-            *err.panics()[0].downcast_ref::<&str>().unwrap(),
-            "task exploded"
-        );
+        assert_eq!(err.panics()[0].message(), Some("task exploded"));
         assert!(err.to_string().contains("panicked: task exploded"));
     });
 }

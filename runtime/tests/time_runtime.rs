@@ -127,7 +127,17 @@ fn sleep_until_and_spawned_timers_from_another_thread_wake_a_parked_runtime() {
 }
 
 #[test]
-#[should_panic(expected = "corio::sleep must be called from inside a corio runtime")]
-fn sleep_outside_a_runtime_panics() {
-    drop(sleep(Duration::from_millis(1)));
+fn a_sleep_built_outside_a_runtime_runs_on_the_runtime_that_awaits_it() {
+    with_timeout(20, || {
+        let s = sleep(Duration::from_millis(5)); // building it needs no runtime
+        let start = Instant::now();
+        Builder::new_current_thread().build().unwrap().block_on(s);
+        assert!(start.elapsed() >= Duration::from_millis(5));
+    });
+}
+
+#[test]
+#[should_panic(expected = "corio::sleep must be awaited inside a corio runtime")]
+fn awaiting_a_sleep_outside_a_runtime_panics() {
+    futures::executor::block_on(sleep(Duration::from_millis(1)));
 }

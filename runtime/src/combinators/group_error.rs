@@ -3,12 +3,18 @@
 use std::any::Any;
 use std::fmt;
 
+use crate::task::PanicPayload;
+
 /// Every failure of a `TaskGroup`'s tasks: the `Err`s they returned and the panics they
 /// raised, each in spawn order. Tasks the group cancelled because of those failures are
 /// not listed. [asyncio: the `ExceptionGroup` raised by `TaskGroup`]
 ///
 /// If both lists are empty, a task was cancelled by something other than the group (the
 /// runtime shutting down), so the group has no value for it.
+///
+/// For `E: Send + Sync` it is `Send + Sync + 'static` (the panics sit in
+/// [`PanicPayload`]s), so `group.join().await?` converts into `anyhow::Error` or
+/// `Box<dyn Error + Send + Sync>` when `E` is an error type.
 ///
 /// # Examples
 ///
@@ -28,11 +34,11 @@ use std::fmt;
 /// ```
 pub struct GroupError<E> {
     errors: Vec<E>,
-    panics: Vec<Box<dyn Any + Send + 'static>>,
+    panics: Vec<PanicPayload>,
 }
 
 impl<E> GroupError<E> {
-    pub(crate) fn new(errors: Vec<E>, panics: Vec<Box<dyn Any + Send + 'static>>) -> Self {
+    pub(crate) fn new(errors: Vec<E>, panics: Vec<PanicPayload>) -> Self {
         GroupError { errors, panics }
     }
 
@@ -41,8 +47,9 @@ impl<E> GroupError<E> {
         &self.errors
     }
 
-    /// The panic payloads of the group's tasks, in spawn order.
-    pub fn panics(&self) -> &[Box<dyn Any + Send + 'static>] {
+    /// The panics of the group's tasks, in spawn order: read their messages with
+    /// [`PanicPayload::message`]; [`GroupError::into_parts`] hands the payloads out.
+    pub fn panics(&self) -> &[PanicPayload] {
         &self.panics
     }
 
@@ -55,7 +62,8 @@ impl<E> GroupError<E> {
     /// `std::panic::resume_unwind`).
     #[allow(clippy::type_complexity)]
     pub fn into_parts(self) -> (Vec<E>, Vec<Box<dyn Any + Send + 'static>>) {
-        (self.errors, self.panics)
+        let panics = self.panics.into_iter().map(PanicPayload::into_inner);
+        (self.errors, panics.collect())
     }
 
     /// Number of failed tasks (errors plus panics).
@@ -69,23 +77,11 @@ impl<E> GroupError<E> {
     }
 }
 
-/// The message of a panic payload, if it is a string.
-fn panic_message(payload: &(dyn Any + Send)) -> &str {
-    if let Some(s) = payload.downcast_ref::<&'static str>() {
-        s
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s
-    } else {
-        "Box<dyn Any>"
-    }
-}
-
 impl<E: fmt::Debug> fmt::Debug for GroupError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let panics: Vec<&str> = self.panics.iter().map(|p| panic_message(&**p)).collect();
         f.debug_struct("GroupError")
             .field("errors", &self.errors)
-            .field("panics", &panics)
+            .field("panics", &self.panics)
             .finish()
     }
 }
@@ -111,7 +107,7 @@ impl<E: fmt::Display> fmt::Display for GroupError<E> {
                 f.write_str("; ")?;
             }
             first = false;
-            write!(f, "panicked: {}", panic_message(&**p))?;
+            write!(f, "panicked: {p}")?;
         }
         Ok(())
     }
@@ -125,6 +121,13 @@ impl<E: std::error::Error + 'static> std::error::Error for GroupError<E> {
     }
 }
 
+// `group.join().await?` into `anyhow::Error` / `Box<dyn Error + Send + Sync>` needs these.
+const _: () = {
+    const fn send_sync_static<T: Send + Sync + 'static>() {}
+    send_sync_static::<GroupError<std::io::Error>>();
+    send_sync_static::<GroupError<String>>();
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,7 +136,10 @@ mod tests {
     fn display_lists_errors_then_panics() {
         let err = GroupError::new(
             vec!["a".to_string(), "b".to_string()],
-            vec![Box::new("boom") as Box<dyn Any + Send>, Box::new(7_u8)],
+            vec![
+                PanicPayload::new(Box::new("boom")),
+                PanicPayload::new(Box::new(7_u8)),
+            ],
         );
         assert_eq!(
             err.to_string(),
@@ -141,12 +147,13 @@ mod tests {
         );
         assert_eq!(
             format!("{err:?}"),
-            r#"GroupError { errors: ["a", "b"], panics: ["boom", "Box<dyn Any>"] }"#
+            r#"GroupError { errors: ["a", "b"], panics: ["boom", Box<dyn Any>] }"#
         );
         assert_eq!(err.len(), 4);
         let (errors, panics) = err.into_parts();
         assert_eq!(errors, ["a", "b"]);
         assert_eq!(panics.len(), 2);
+        assert_eq!(*panics[1].downcast_ref::<u8>().unwrap(), 7);
     }
 
     #[test]

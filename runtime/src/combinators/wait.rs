@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::ready::ReadyQueue;
 use crate::task::{Outcome, Task};
-use crate::time::{sleep, Sleep};
+use crate::time::{deadline_after, Origin, Sleep};
 
 /// When [`wait`] returns. [asyncio: `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`]
 ///
@@ -47,7 +47,8 @@ pub enum ReturnWhen {
 ///
 /// # Panics
 ///
-/// With a `timeout`, `wait` must be called inside a corio runtime (it creates a timer).
+/// With a `timeout`, polling it outside a corio runtime panics (the timer needs the
+/// runtime); building it never does. Without one it runs under any executor.
 ///
 /// # Examples
 ///
@@ -76,6 +77,13 @@ pub fn wait<T>(
     return_when: ReturnWhen,
     timeout: Option<Duration>,
 ) -> Wait<T> {
+    // Not `Option::map`: `#[track_caller]` does not reach into a closure, and the timer
+    // must record the line that called `wait`.
+    #[allow(clippy::manual_map)]
+    let timeout = match timeout {
+        Some(d) => Some(Sleep::new(deadline_after(d), Origin::Wait)),
+        None => None,
+    };
     let tasks: Vec<Task<T>> = tasks.into_iter().collect();
     let n = tasks.len();
     Wait {
@@ -84,7 +92,7 @@ pub fn wait<T>(
         remaining: n,
         tasks,
         return_when,
-        timeout: timeout.map(sleep),
+        timeout,
         finished: false,
     }
 }
@@ -161,6 +169,10 @@ impl<T> Future for Wait<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         assert!(!this.finished, "`Wait` polled after completion");
+        if let Some(timeout) = &mut this.timeout {
+            // A poll outside every runtime panics here, before anything else happens.
+            timeout.bind();
+        }
         let mut ready = this.poll_tasks(cx);
         if !ready {
             if let Some(timeout) = &mut this.timeout {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use pin_project_lite::pin_project;
 
 use super::timeout_error::TimeoutError;
-use crate::time::{sleep, sleep_until, Sleep};
+use crate::time::{deadline_after, Origin, Sleep};
 
 /// Runs `fut` for at most `timeout`: its output, or [`TimeoutError`] once the timeout has
 /// elapsed, by which time `fut` has been dropped (its destructors ran). [asyncio:
@@ -23,7 +23,8 @@ use crate::time::{sleep, sleep_until, Sleep};
 ///
 /// # Panics
 ///
-/// Panics when called outside a corio runtime (it creates a timer).
+/// Building it never panics, so `rt.block_on(wait_for(f, d))` works. Polling it outside
+/// a corio runtime panics (it needs the runtime's timers), before `fut` is polled.
 ///
 /// # Examples
 ///
@@ -51,7 +52,7 @@ use crate::time::{sleep, sleep_until, Sleep};
 pub fn wait_for<F: Future>(fut: F, timeout: Duration) -> WaitFor<F> {
     WaitFor {
         fut: Some(fut),
-        timer: sleep(timeout),
+        timer: Sleep::new(deadline_after(timeout), Origin::WaitFor),
     }
 }
 
@@ -62,7 +63,8 @@ pub fn wait_for<F: Future>(fut: F, timeout: Duration) -> WaitFor<F> {
 ///
 /// # Panics
 ///
-/// Panics when called outside a corio runtime (it creates a timer).
+/// Polling it outside a corio runtime panics, before `fut` is polled (building it never
+/// does).
 ///
 /// # Examples
 ///
@@ -83,7 +85,7 @@ pub fn wait_for<F: Future>(fut: F, timeout: Duration) -> WaitFor<F> {
 pub fn wait_until<F: Future>(fut: F, deadline: Instant) -> WaitFor<F> {
     WaitFor {
         fut: Some(fut),
-        timer: sleep_until(deadline),
+        timer: Sleep::new(deadline, Origin::WaitUntil),
     }
 }
 
@@ -121,6 +123,9 @@ impl<F: Future> Future for WaitFor<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
+        // Find the runtime before anything else: a poll outside every runtime panics
+        // before `fut` has run at all.
+        this.timer.bind();
         let fut = this
             .fut
             .as_mut()

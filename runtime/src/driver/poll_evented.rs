@@ -24,18 +24,17 @@ pub(crate) struct PollEvented<T: AsRawFd> {
 impl<T: AsRawFd> PollEvented<T> {
     /// Registers `io` (already non-blocking) with the current runtime's driver.
     ///
-    /// Panics outside a runtime, naming `what` (e.g. `"corio::net::TcpStream::connect"`).
+    /// Panics outside a runtime, naming `what` (e.g. `"corio::net::TcpStream::from_std"`).
     #[track_caller]
     pub(crate) fn new(io: T, what: &str) -> io::Result<Self> {
         Self::with_driver(super::current(what), io)
     }
 
-    /// Registers a stream whose non-blocking `connect` is still in progress: its write
-    /// side waits for the poller's first report (the connection's outcome) instead of
-    /// being assumed ready. Panics outside a runtime, naming `what`.
-    #[track_caller]
-    pub(crate) fn new_connecting(io: T, what: &str) -> io::Result<Self> {
-        Self::register(super::current(what), io, READABLE)
+    /// Registers with `driver` a stream whose non-blocking `connect` is still in progress:
+    /// its write side waits for the poller's first report (the connection's outcome)
+    /// instead of being assumed ready.
+    pub(crate) fn new_connecting(driver: Arc<Driver>, io: T) -> io::Result<Self> {
+        Self::register(driver, io, READABLE)
     }
 
     /// Registers `io` (already non-blocking) with `driver`.
@@ -53,6 +52,12 @@ impl<T: AsRawFd> PollEvented<T> {
             sched,
             io: Some(io),
         })
+    }
+
+    /// The driver this object is registered with (so what it produces, e.g. an accepted
+    /// stream, is registered with the same runtime).
+    pub(crate) fn driver(&self) -> &Arc<Driver> {
+        &self.driver
     }
 
     /// The wrapped object.

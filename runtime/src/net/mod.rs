@@ -1,10 +1,15 @@
 //! Networking: TCP, UDP and Unix sockets on the runtime's reactor, plus asyncio's
 //! low-level server API ([`create_server`], [`Protocol`], [`Transport`]).
 //!
-//! Every socket is non-blocking and registered with the runtime's poller in oneshot
-//! mode; an operation is tried first and only waits for readiness after `WouldBlock`.
-//! Sockets must be created inside a corio runtime (constructors panic outside one, with
-//! a message saying how to fix it) and can be used from any of its tasks.
+//! Every socket is non-blocking and registered with the runtime's poller; an operation
+//! is tried first and only waits for readiness after `WouldBlock`. The async
+//! constructors (`bind`, `connect`, [`create_server`]) are lazy like every corio future:
+//! the socket belongs to the runtime that first polls the future, so
+//! `rt.block_on(TcpStream::connect(addr))` works, and only a poll outside every runtime
+//! panics (naming the constructor and the line that called it). The synchronous
+//! `from_std` and `UnixStream::pair` register at once, so they panic when called outside
+//! a runtime. A socket can be used from any task of its runtime; a stream accepted by a
+//! listener belongs to the listener's runtime.
 //!
 //! # Examples
 //!

@@ -4,6 +4,7 @@ use std::fmt;
 use std::future::{poll_fn, Future};
 use std::io;
 use std::net::{Shutdown, SocketAddr};
+use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
@@ -12,6 +13,8 @@ use std::time::Duration;
 use super::addr::ToSocketAddrs;
 use super::stream;
 use super::tcp::{TcpListener, TcpStream};
+use crate::lazy;
+use crate::runtime::Handle;
 
 /// Reading from a connection pauses while more than this many bytes written through its
 /// [`Transport`] wait to be sent, and resumes once they are sent: the peer then feels
@@ -497,15 +500,17 @@ impl fmt::Debug for Server {
 /// Starts a TCP server on `addr` that serves each connection with a fresh protocol from
 /// `factory`, asyncio's `loop.create_server(protocol_factory, host, port)`.
 ///
-/// Serving starts at once (an accept task and one task per connection are spawned on
-/// the current runtime). When `accept` fails for lack of resources (`EMFILE`, `ENFILE`,
-/// `ENOBUFS`, `ENOMEM`) the accept loop backs off (10 ms doubling up to 100 ms) and
-/// keeps serving once descriptors are free; other accept errors (e.g. a connection
-/// aborted before it was accepted) are skipped.
+/// Serving starts as soon as the returned future completes (an accept task and one task
+/// per connection are spawned on the runtime that awaits it). Like every corio future it
+/// is lazy: building it binds nothing. When `accept` fails for lack of resources
+/// (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`) the accept loop backs off (10 ms doubling up
+/// to 100 ms) and keeps serving once descriptors are free; other accept errors (e.g. a
+/// connection aborted before it was accepted) are skipped.
 ///
 /// # Panics
 ///
-/// Panics outside a corio runtime.
+/// Polling the future outside a corio runtime panics before any socket is created; the
+/// message names `create_server` and the line that called it. Building it never panics.
 ///
 /// # Examples
 ///
@@ -533,21 +538,27 @@ impl fmt::Debug for Server {
 /// server.close();
 /// # std::io::Result::Ok(()) }).unwrap();
 /// ```
-pub async fn create_server<P, F, A>(factory: F, addr: A) -> io::Result<Server>
+#[track_caller]
+pub fn create_server<P, F, A>(factory: F, addr: A) -> impl Future<Output = io::Result<Server>>
 where
     P: Protocol,
     F: Fn() -> P + Send + Sync + 'static,
     A: ToSocketAddrs,
 {
-    let listener = TcpListener::bind(addr).await?;
-    let inner = Arc::new(ServerInner {
-        local_addr: listener.local_addr()?,
-        closed: AtomicBool::new(false),
-        active: AtomicUsize::new(1),
-        wakers: Mutex::new(ServerWakers::default()),
-    });
-    spawn_detached(accept_loop(listener, factory, inner.clone()));
-    Ok(Server { inner })
+    let created = Location::caller();
+    async move {
+        let handle = lazy::handle("corio::net::create_server", created);
+        let listener = TcpListener::bind_on(handle.inner.driver().clone(), addr).await?;
+        let inner = Arc::new(ServerInner {
+            local_addr: listener.local_addr()?,
+            closed: AtomicBool::new(false),
+            active: AtomicUsize::new(1),
+            wakers: Mutex::new(ServerWakers::default()),
+        });
+        let accept = accept_loop(listener, factory, inner.clone(), handle.clone());
+        spawn_detached(&handle, accept);
+        Ok(Server { inner })
+    }
 }
 
 fn is_resource_exhaustion(e: &io::Error) -> bool {
@@ -560,8 +571,12 @@ fn is_resource_exhaustion(e: &io::Error) -> bool {
     e.raw_os_error().is_some_and(|c| codes.contains(&c)) || e.kind() == io::ErrorKind::OutOfMemory
 }
 
-async fn accept_loop<P, F>(listener: TcpListener, factory: F, inner: Arc<ServerInner>)
-where
+async fn accept_loop<P, F>(
+    listener: TcpListener,
+    factory: F,
+    inner: Arc<ServerInner>,
+    handle: Handle,
+) where
     P: Protocol,
     F: Fn() -> P + Send + Sync + 'static,
 {
@@ -585,7 +600,7 @@ where
                 inner.active.fetch_add(1, Ordering::AcqRel);
                 let proto = factory();
                 let inner = inner.clone();
-                spawn_detached(async move {
+                spawn_detached(&handle, async move {
                     run_connection(stream, peer, proto).await;
                     inner.release();
                 });
@@ -714,7 +729,7 @@ async fn run_connection<P: Protocol>(stream: TcpStream, peer: SocketAddr, proto:
     life.lost(result);
 }
 
-/// Runs `fut` as a detached task of the current runtime (dropping a `Task` detaches it).
-fn spawn_detached<F: Future<Output = ()> + Send + 'static>(fut: F) {
-    drop(crate::spawn(fut));
+/// Runs `fut` as a detached task of the server's runtime (dropping a `Task` detaches it).
+fn spawn_detached<F: Future<Output = ()> + Send + 'static>(handle: &Handle, fut: F) {
+    drop(handle.spawn(fut));
 }

@@ -201,7 +201,8 @@ fn a_connect_completed_before_its_first_wait_is_not_lost() {
         let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
         socket.set_nonblocking(true).unwrap();
         let err = socket.connect(&addr.into()).unwrap_err();
-        let io = PollEvented::new_connecting(std::net::TcpStream::from(socket), "test").unwrap();
+        let io =
+            PollEvented::new_connecting(driver.clone(), std::net::TcpStream::from(socket)).unwrap();
         // The driver collects and dispatches whatever the registration reported.
         driver.park(Some(Duration::from_millis(50)));
         let mut cx = Context::from_waker(futures::task::noop_waker_ref());

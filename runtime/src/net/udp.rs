@@ -1,14 +1,16 @@
 //! UDP: [`UdpSocket`].
 
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::net::{self, SocketAddr};
+use std::panic::Location;
 use std::task::{Context, Poll};
 
 use super::addr::{each_addr, resolve, ToSocketAddrs};
 use crate::driver::poll_evented::PollEvented;
 use crate::driver::Direction;
+use crate::lazy;
 
 /// A UDP socket. Methods take `&self`, so one socket can be shared (e.g. in an `Arc`)
 /// by a sending and a receiving task.
@@ -33,9 +35,13 @@ pub struct UdpSocket {
 impl UdpSocket {
     /// Binds a socket to `addr` (the first address that binds wins).
     ///
+    /// Lazy: nothing happens until the future is awaited; the socket belongs to the
+    /// runtime that first polls the future.
+    ///
     /// # Panics
     ///
-    /// Panics outside a corio runtime.
+    /// Polling the future outside a corio runtime panics before any socket is created;
+    /// the message names the line that called `bind`. Building it never panics.
     ///
     /// # Examples
     ///
@@ -45,9 +51,17 @@ impl UdpSocket {
     /// assert_ne!(s.local_addr()?.port(), 0);
     /// # std::io::Result::Ok(()) }).unwrap();
     /// ```
-    pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
-        let s = each_addr(addr, |a| async move { net::UdpSocket::bind(a) }).await?;
-        UdpSocket::from_std(s)
+    #[track_caller]
+    pub fn bind<A: ToSocketAddrs>(addr: A) -> impl Future<Output = io::Result<UdpSocket>> {
+        let created = Location::caller();
+        async move {
+            let driver = lazy::driver("corio::net::UdpSocket::bind", created);
+            let socket = each_addr(addr, |a| async move { net::UdpSocket::bind(a) }).await?;
+            socket.set_nonblocking(true)?;
+            Ok(UdpSocket {
+                io: PollEvented::with_driver(driver, socket)?,
+            })
+        }
     }
 
     /// Wraps a std socket, switching it to non-blocking mode.
@@ -69,7 +83,7 @@ impl UdpSocket {
     pub fn from_std(socket: net::UdpSocket) -> io::Result<UdpSocket> {
         socket.set_nonblocking(true)?;
         Ok(UdpSocket {
-            io: PollEvented::new(socket, "corio::net::UdpSocket")?,
+            io: PollEvented::new(socket, "corio::net::UdpSocket::from_std")?,
         })
     }
 

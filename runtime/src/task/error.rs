@@ -1,9 +1,11 @@
-//! [`TaskId`] and [`TaskError`].
+//! [`TaskId`], [`TaskError`] and the [`PanicPayload`] it carries.
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::fmt;
 use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 /// A task's unique id within the process: ids come from a global counter starting at 1.
 ///
@@ -51,6 +53,9 @@ impl fmt::Display for TaskId {
 
 /// Why awaiting a [`Task`](crate::Task) did not produce its output.
 ///
+/// `Send + Sync + 'static` and a `std::error::Error`, so `task.await?` converts into
+/// `anyhow::Error` or `Box<dyn Error + Send + Sync>`.
+///
 /// ```
 /// use corio_runtime::{Runtime, TaskError};
 ///
@@ -60,14 +65,21 @@ impl fmt::Display for TaskId {
 ///     task.await.unwrap_err()
 /// });
 /// assert!(err.is_panic());
+/// assert_eq!(err.to_string(), "task panicked: boom");
 /// assert_eq!(*err.into_panic().downcast::<&str>().unwrap(), "boom");
+///
+/// // `?` into a boxed error that can cross threads:
+/// fn join(rt: &Runtime) -> Result<u32, Box<dyn std::error::Error + Send + Sync>> {
+///     Ok(rt.block_on(rt.spawn(async { 7 }))?)
+/// }
+/// assert_eq!(join(&rt).unwrap(), 7);
 /// ```
 pub enum TaskError {
     /// The task was cancelled (with [`Task::cancel`](crate::Task::cancel) or by runtime
     /// shutdown) before it completed.
     Cancelled,
     /// The task panicked; the payload is what `panic!` was given.
-    Panicked(Box<dyn Any + Send + 'static>),
+    Panicked(PanicPayload),
 }
 
 impl TaskError {
@@ -83,27 +95,32 @@ impl TaskError {
     /// True for [`TaskError::Panicked`].
     ///
     /// ```
-    /// let err = corio_runtime::TaskError::Panicked(Box::new("oops"));
+    /// use corio_runtime::task::{PanicPayload, TaskError};
+    ///
+    /// let err = TaskError::Panicked(PanicPayload::new(Box::new("oops")));
     /// assert!(err.is_panic());
     /// ```
     pub fn is_panic(&self) -> bool {
         matches!(self, TaskError::Panicked(_))
     }
 
-    /// The panic payload, e.g. to resume the panic with [`std::panic::resume_unwind`].
+    /// The panic payload, by value, e.g. to resume the panic with
+    /// [`std::panic::resume_unwind`].
     ///
     /// # Panics
     ///
     /// If the error is [`TaskError::Cancelled`]; use [`TaskError::try_into_panic`] to check.
     ///
     /// ```
-    /// let err = corio_runtime::TaskError::Panicked(Box::new(7_u32));
+    /// use corio_runtime::task::{PanicPayload, TaskError};
+    ///
+    /// let err = TaskError::Panicked(PanicPayload::new(Box::new(7_u32)));
     /// assert_eq!(*err.into_panic().downcast::<u32>().unwrap(), 7);
     /// ```
     #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
         match self {
-            TaskError::Panicked(payload) => payload,
+            TaskError::Panicked(payload) => payload.into_inner(),
             TaskError::Cancelled => panic!("TaskError::into_panic called on a cancelled task"),
         }
     }
@@ -116,28 +133,17 @@ impl TaskError {
     /// ```
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, TaskError> {
         match self {
-            TaskError::Panicked(payload) => Ok(payload),
+            TaskError::Panicked(payload) => Ok(payload.into_inner()),
             other => Err(other),
         }
     }
-}
-
-/// The panic message if the payload is a string.
-fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
-    payload
-        .downcast_ref::<&'static str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
 }
 
 impl fmt::Debug for TaskError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TaskError::Cancelled => f.write_str("Cancelled"),
-            TaskError::Panicked(p) => match panic_message(&**p) {
-                Some(msg) => f.debug_tuple("Panicked").field(&msg).finish(),
-                None => f.debug_tuple("Panicked").finish_non_exhaustive(),
-            },
+            TaskError::Panicked(p) => f.debug_tuple("Panicked").field(p).finish(),
         }
     }
 }
@@ -146,7 +152,7 @@ impl fmt::Display for TaskError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TaskError::Cancelled => f.write_str("task was cancelled"),
-            TaskError::Panicked(p) => match panic_message(&**p) {
+            TaskError::Panicked(p) => match p.message() {
                 Some(msg) => write!(f, "task panicked: {msg}"),
                 None => f.write_str("task panicked"),
             },
@@ -155,3 +161,123 @@ impl fmt::Display for TaskError {
 }
 
 impl std::error::Error for TaskError {}
+
+/// The payload of a panic (what `panic!` was given), held so that the error carrying it
+/// is `Send + Sync`: [`TaskError::Panicked`] and the panics of a
+/// [`GroupError`](crate::GroupError).
+///
+/// The payload is a `Box<dyn Any + Send>`, which is not `Sync`; a `PanicPayload` hands it
+/// out only by value ([`PanicPayload::into_inner`]), never by reference, so sharing a
+/// `&PanicPayload` between threads cannot reach it (tokio's `JoinError` does the same).
+/// The panic message, when the payload is a string, is copied out at creation and can
+/// be read through `&self` ([`PanicPayload::message`], `Display`).
+///
+/// One pointer wide, so a `TaskError` costs a finished task's output slot no more than
+/// a `Box`.
+///
+/// ```
+/// use corio_runtime::task::PanicPayload;
+///
+/// let payload = PanicPayload::new(Box::new(String::from("disk full")));
+/// assert_eq!(payload.message(), Some("disk full"));
+/// assert_eq!(payload.to_string(), "disk full");
+/// let inner = payload.into_inner();
+/// assert_eq!(*inner.downcast::<String>().unwrap(), "disk full");
+/// ```
+pub struct PanicPayload(Box<PayloadInner>);
+
+struct PayloadInner {
+    // Why `Mutex`: it makes `PanicPayload: Sync` without `unsafe` (`Mutex<T>` is `Sync`
+    // for any `T: Send`), and that is sound for the reason `Mutex` states: no `&self`
+    // method reaches the payload. It is never locked; `into_inner` takes it out by value
+    // and no `&`-access to it exists. (A `SyncWrapper` would need an `unsafe impl`.)
+    payload: Mutex<Box<dyn Any + Send + 'static>>,
+    /// The payload's text if it is a `&'static str` or a `String`.
+    message: Option<Cow<'static, str>>,
+}
+
+impl PanicPayload {
+    /// Wraps the payload of a caught panic (e.g. from [`std::panic::catch_unwind`]).
+    ///
+    /// ```
+    /// let caught = std::panic::catch_unwind(|| panic!("no")).unwrap_err();
+    /// let payload = corio_runtime::task::PanicPayload::new(caught);
+    /// assert_eq!(payload.message(), Some("no"));
+    /// ```
+    pub fn new(payload: Box<dyn Any + Send + 'static>) -> PanicPayload {
+        let message = if let Some(s) = payload.downcast_ref::<&'static str>() {
+            Some(Cow::Borrowed(*s))
+        } else {
+            payload
+                .downcast_ref::<String>()
+                .map(|s| Cow::Owned(s.clone()))
+        };
+        PanicPayload(Box::new(PayloadInner {
+            payload: Mutex::new(payload),
+            message,
+        }))
+    }
+
+    /// The panic message, if the payload is a string (`panic!("...")` with or without
+    /// format arguments).
+    ///
+    /// ```
+    /// use corio_runtime::task::PanicPayload;
+    ///
+    /// assert_eq!(PanicPayload::new(Box::new("boom")).message(), Some("boom"));
+    /// assert_eq!(PanicPayload::new(Box::new(42_u8)).message(), None);
+    /// ```
+    pub fn message(&self) -> Option<&str> {
+        self.0.message.as_deref()
+    }
+
+    /// The payload itself, e.g. for [`std::panic::resume_unwind`] or to downcast it.
+    ///
+    /// ```
+    /// let payload = corio_runtime::task::PanicPayload::new(Box::new(42_u8));
+    /// assert_eq!(*payload.into_inner().downcast::<u8>().unwrap(), 42);
+    /// ```
+    pub fn into_inner(self) -> Box<dyn Any + Send + 'static> {
+        // Never locked, so never poisoned; `into_inner` hands it back either way.
+        self.0
+            .payload
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl From<Box<dyn Any + Send + 'static>> for PanicPayload {
+    /// Same as [`PanicPayload::new`].
+    ///
+    /// ```
+    /// let caught = std::panic::catch_unwind(|| panic!("x")).unwrap_err();
+    /// let payload: corio_runtime::task::PanicPayload = caught.into();
+    /// assert_eq!(payload.message(), Some("x"));
+    /// ```
+    fn from(payload: Box<dyn Any + Send + 'static>) -> PanicPayload {
+        PanicPayload::new(payload)
+    }
+}
+
+impl fmt::Debug for PanicPayload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.message() {
+            Some(msg) => fmt::Debug::fmt(msg, f),
+            None => f.write_str("Box<dyn Any>"),
+        }
+    }
+}
+
+impl fmt::Display for PanicPayload {
+    /// The panic message, or `Box<dyn Any>` when the payload is not a string.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message().unwrap_or("Box<dyn Any>"))
+    }
+}
+
+// `task.await?` into `anyhow::Error` / `Box<dyn Error + Send + Sync>` needs these.
+const _: () = {
+    const fn send_sync_static<T: Send + Sync + 'static>() {}
+    send_sync_static::<TaskError>();
+    send_sync_static::<PanicPayload>();
+};

@@ -12,7 +12,7 @@ use std::task::{Context, Poll, Waker};
 
 use corio_sync::coop;
 
-use super::error::TaskError;
+use super::error::{PanicPayload, TaskError};
 use super::raw::{Cell, Header, Notified, Outcome, RawTask, Schedule, Stage, Trailer};
 use super::state::{TransitionToIdle, TransitionToRunning};
 use super::waker::waker_ref;
@@ -78,7 +78,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                     Ok(()) => Ok(output),
                     Err(payload) => {
                         drop(output);
-                        Err(TaskError::Panicked(payload))
+                        Err(TaskError::Panicked(PanicPayload::new(payload)))
                     }
                 };
                 self.store_output(result);
@@ -88,7 +88,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 // Drop the future that panicked; a second panic from its destructor is
                 // swallowed: the first one is the interesting one.
                 let _ = self.drop_future_or_output();
-                self.store_output(Err(TaskError::Panicked(payload)));
+                self.store_output(Err(TaskError::Panicked(PanicPayload::new(payload))));
                 Poll::Ready(())
             }
         }
@@ -117,7 +117,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         let _current = context::set_current_task(self.raw());
         let err = match self.drop_future_or_output() {
             Ok(()) => TaskError::Cancelled,
-            Err(payload) => TaskError::Panicked(payload),
+            Err(payload) => TaskError::Panicked(PanicPayload::new(payload)),
         };
         self.store_output(Err(err));
     }

@@ -32,7 +32,7 @@ use std::future::Future;
 use std::panic::Location;
 
 pub use builder::Builder;
-pub use error::{TaskError, TaskId};
+pub use error::{PanicPayload, TaskError, TaskId};
 pub use info::{all_tasks, current_task, TaskInfo, TaskState};
 pub use join::Task;
 pub use yield_now::{yield_now, YieldNow};

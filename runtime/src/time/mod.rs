@@ -2,10 +2,12 @@
 //! periodic loops people write around it).
 //!
 //! All timers of a runtime live in one hierarchical timing wheel (6 levels × 64 slots,
-//! 1 ms resolution) inside the runtime's driver. A [`Sleep`] registers on its first poll
-//! and owns a slab entry until it completes or is dropped: insert and cancel are O(1)
-//! with no system call and, once the slab has grown, no allocation. The worker that waits
-//! for I/O sleeps in the OS poller exactly until the earliest timer is due.
+//! 1 ms resolution) inside the runtime's driver. A [`Sleep`] is lazy: building one needs
+//! no runtime; its first poll binds it to the driver of the runtime polling it (kept for
+//! every later poll), registers it and from then on it owns a slab entry until it
+//! completes or is dropped: insert and cancel are O(1) with no system call and, once the
+//! slab has grown, no allocation. The worker that waits for I/O sleeps in the OS poller
+//! exactly until the earliest timer is due.
 //!
 //! Why slab entries rather than intrusive nodes pinned inside the `Sleep`: the wheel then
 //! needs no `unsafe` and no cross-thread pointer hand-off, a `Sleep` is `Unpin` (usable
@@ -20,25 +22,27 @@ pub(crate) mod wheel;
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
 use corio_sync::coop;
 
-use crate::driver::{self, Driver};
+use crate::driver::Driver;
+use crate::lazy;
 use crate::loom::Arc;
-
-const SLEEP_OUTSIDE: &str = "corio::sleep";
 
 /// Waits until `dur` has elapsed. [asyncio.sleep]
 ///
 /// The returned [`Sleep`] does nothing until awaited (polled). `sleep(Duration::ZERO)`
-/// completes on its first poll; to give other tasks a turn use `yield_now`.
+/// completes on its first poll; to give other tasks a turn use `yield_now`. The deadline
+/// is fixed now, when `sleep` is called.
 ///
 /// # Panics
 ///
-/// Panics when called outside a corio runtime.
+/// Building the sleep never panics; polling it outside a corio runtime does, with a
+/// message naming the line that called `sleep`. So `corio::run(sleep(d))` works.
 ///
 /// # Examples
 ///
@@ -50,18 +54,24 @@ const SLEEP_OUTSIDE: &str = "corio::sleep";
 /// assert!(start.elapsed() >= Duration::from_millis(20));
 /// # });
 /// ```
+///
+/// Like `asyncio.run(asyncio.sleep(1))`, a sleep built outside the runtime is fine:
+///
+/// ```
+/// use std::time::Duration;
+/// let nap = corio_runtime::time::sleep(Duration::from_millis(5)); // no runtime yet
+/// corio_runtime::run(nap);
+/// ```
 #[track_caller]
 pub fn sleep(dur: Duration) -> Sleep {
-    let now = Instant::now();
-    let deadline = now.checked_add(dur).unwrap_or_else(far_future);
-    Sleep::new(deadline)
+    Sleep::new(deadline_after(dur), Origin::Sleep)
 }
 
 /// Waits until `deadline`. A deadline in the past completes on the first poll.
 ///
 /// # Panics
 ///
-/// Panics when called outside a corio runtime.
+/// Polling the sleep outside a corio runtime panics (building it never does).
 ///
 /// # Examples
 ///
@@ -75,7 +85,13 @@ pub fn sleep(dur: Duration) -> Sleep {
 /// ```
 #[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep::new(deadline)
+    Sleep::new(deadline, Origin::SleepUntil)
+}
+
+/// `dur` from now, or effectively never if that is not representable.
+pub(crate) fn deadline_after(dur: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(dur).unwrap_or_else(far_future)
 }
 
 fn far_future() -> Instant {
@@ -85,8 +101,8 @@ fn far_future() -> Instant {
 
 /// Future returned by [`sleep`] and [`sleep_until`].
 ///
-/// Registers its timer on the first poll; dropping it cancels the timer in O(1).
-/// `Sleep` is `Unpin` and `Send`.
+/// Binds to the runtime that first polls it and registers its timer then; dropping it
+/// cancels the timer in O(1). `Sleep` is `Unpin`, `Send` and `Sync`.
 ///
 /// # Examples
 ///
@@ -99,27 +115,76 @@ fn far_future() -> Instant {
 /// s.await;
 /// # });
 /// ```
-#[must_use = "futures do nothing unless you `.await` or poll them"]
+#[must_use = "futures do nothing unless you .await or poll them"]
 pub struct Sleep {
-    driver: Arc<Driver>,
+    /// The driver of the runtime that first polled this sleep; `None` while `Unbound`.
+    driver: Option<Arc<Driver>>,
     deadline: Instant,
     state: State,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
+    /// Never polled, so bound to no runtime yet: who built it and where, for the panic
+    /// of a poll outside every runtime. (Inside `State` this costs no space: the variant
+    /// fits in the 16 bytes `Registered` needs anyway.)
+    Unbound(Origin, &'static Location<'static>),
+    /// Bound, timer not registered.
     Idle,
     Registered(usize),
     Done,
 }
 
+/// The public constructor behind a [`Sleep`], named when it is polled outside a runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    Sleep,
+    SleepUntil,
+    Interval,
+    IntervalAt,
+    WaitFor,
+    WaitUntil,
+    Wait,
+}
+
+impl Origin {
+    fn name(self) -> &'static str {
+        match self {
+            Origin::Sleep => "corio::sleep",
+            Origin::SleepUntil => "corio::sleep_until",
+            Origin::Interval => "corio::interval",
+            Origin::IntervalAt => "corio::interval_at",
+            Origin::WaitFor => "corio::wait_for",
+            Origin::WaitUntil => "corio::wait_until",
+            Origin::Wait => "corio::wait (with a timeout)",
+        }
+    }
+}
+
 impl Sleep {
+    /// A sleep until `deadline` that binds to a runtime on its first poll; `origin` and
+    /// the caller's location go into the panic of a poll outside every runtime.
     #[track_caller]
-    fn new(deadline: Instant) -> Sleep {
+    pub(crate) fn new(deadline: Instant, origin: Origin) -> Sleep {
         Sleep {
-            driver: driver::current(SLEEP_OUTSIDE),
+            driver: None,
             deadline,
-            state: State::Idle,
+            state: State::Unbound(origin, Location::caller()),
+        }
+    }
+
+    /// Binds the sleep to the runtime polling it now (its first poll does this anyway).
+    ///
+    /// # Panics
+    ///
+    /// Outside every runtime, naming the constructor and the line that called it.
+    /// Combinators bind their timer before doing anything else, so such a panic happens
+    /// before any other effect of their first poll.
+    #[inline]
+    pub(crate) fn bind(&mut self) {
+        if let State::Unbound(origin, created) = self.state {
+            self.driver = Some(lazy::driver(origin.name(), created));
+            self.state = State::Idle;
         }
     }
 
@@ -173,11 +238,24 @@ impl Sleep {
     /// # });
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
-        if let State::Registered(key) = self.state {
-            self.driver.timer_remove(key);
+        match self.state {
+            State::Registered(key) => {
+                self.bound_driver().timer_remove(key);
+                self.state = State::Idle;
+            }
+            State::Done => self.state = State::Idle,
+            // Not registered; an unbound sleep stays unbound until its first poll.
+            State::Idle | State::Unbound(..) => {}
         }
-        self.state = State::Idle;
         self.deadline = deadline;
+    }
+
+    /// The driver; only called once bound (in every state but `Unbound`).
+    fn bound_driver(&self) -> &Arc<Driver> {
+        match &self.driver {
+            Some(driver) => driver,
+            None => unreachable!("corio: an unbound Sleep has no timer"),
+        }
     }
 }
 
@@ -189,14 +267,17 @@ impl Future for Sleep {
         if this.state == State::Done {
             return Poll::Ready(());
         }
+        this.bind();
         ready!(coop::poll_proceed(cx));
+        let driver = this.bound_driver();
         let done = match this.state {
             State::Done => true,
+            State::Unbound(..) => unreachable!("bound above"),
             State::Idle => {
                 if Instant::now() >= this.deadline {
                     true
                 } else {
-                    match this.driver.timer_register(this.deadline, cx.waker()) {
+                    match driver.timer_register(this.deadline, cx.waker()) {
                         None => true,
                         Some(key) => {
                             this.state = State::Registered(key);
@@ -205,7 +286,7 @@ impl Future for Sleep {
                     }
                 }
             }
-            State::Registered(key) => this.driver.timer_poll(key, cx.waker()),
+            State::Registered(key) => driver.timer_poll(key, cx.waker()),
         };
         if done {
             this.state = State::Done;
@@ -220,7 +301,7 @@ impl Future for Sleep {
 impl Drop for Sleep {
     fn drop(&mut self) {
         if let State::Registered(key) = self.state {
-            self.driver.timer_remove(key);
+            self.bound_driver().timer_remove(key);
         }
     }
 }
@@ -244,7 +325,8 @@ impl fmt::Debug for Sleep {
 ///
 /// # Panics
 ///
-/// Panics if `period` is zero or outside a corio runtime.
+/// Panics if `period` is zero. Building an `Interval` needs no runtime: it binds to the
+/// runtime that first ticks it, and ticking it outside every runtime panics.
 ///
 /// # Examples
 ///
@@ -261,14 +343,15 @@ impl fmt::Debug for Sleep {
 /// ```
 #[track_caller]
 pub fn interval(period: Duration) -> Interval {
-    interval_at(Instant::now(), period)
+    new_interval(Instant::now(), period, Origin::Interval)
 }
 
 /// Creates an [`Interval`] whose first tick is at `start`, then every `period`.
 ///
 /// # Panics
 ///
-/// Panics if `period` is zero or outside a corio runtime.
+/// Panics if `period` is zero; ticking it outside a corio runtime panics too (building it
+/// does not).
 ///
 /// # Examples
 ///
@@ -282,13 +365,19 @@ pub fn interval(period: Duration) -> Interval {
 /// ```
 #[track_caller]
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
+    new_interval(start, period, Origin::IntervalAt)
+}
+
+#[track_caller]
+fn new_interval(start: Instant, period: Duration, origin: Origin) -> Interval {
     assert!(
         !period.is_zero(),
-        "corio::interval: the period must be non-zero"
+        "{}: the period must be non-zero",
+        origin.name()
     );
     Interval {
         period,
-        sleep: sleep_until(start),
+        sleep: Sleep::new(start, origin),
     }
 }
 

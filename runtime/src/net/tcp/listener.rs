@@ -1,16 +1,19 @@
 //! The TCP listener: [`TcpListener`] binds, accepts and hands out [`TcpStream`]s.
 
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::net::{self, SocketAddr};
+use std::panic::Location;
 use std::task::{Context, Poll};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::TcpStream;
 use crate::driver::poll_evented::PollEvented;
-use crate::driver::Direction;
+use crate::driver::{Direction, Driver};
+use crate::lazy;
+use crate::loom::Arc;
 use crate::net::addr::{each_addr, ToSocketAddrs};
 
 /// A TCP socket server, listening for connections.
@@ -39,9 +42,13 @@ impl TcpListener {
     /// Errors: `AddrInUse` when another socket listens there, `InvalidInput` for an
     /// address that resolves to nothing.
     ///
+    /// Lazy, like every corio future: nothing happens until it is awaited, and the
+    /// listener belongs to the runtime that first polls the future.
+    ///
     /// # Panics
     ///
-    /// Panics outside a corio runtime.
+    /// Polling the future outside a corio runtime panics before any socket is created;
+    /// the message names the line that called `bind`. Building it never panics.
     ///
     /// # Examples
     ///
@@ -53,9 +60,24 @@ impl TcpListener {
     /// assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
     /// # std::io::Result::Ok(()) }).unwrap();
     /// ```
-    pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
+    #[track_caller]
+    pub fn bind<A: ToSocketAddrs>(addr: A) -> impl Future<Output = io::Result<TcpListener>> {
+        let created = Location::caller();
+        async move {
+            let driver = lazy::driver("corio::net::TcpListener::bind", created);
+            TcpListener::bind_on(driver, addr).await
+        }
+    }
+
+    /// [`TcpListener::bind`] on the runtime of `driver`.
+    pub(crate) async fn bind_on<A: ToSocketAddrs>(
+        driver: Arc<Driver>,
+        addr: A,
+    ) -> io::Result<TcpListener> {
         let listener = each_addr(addr, |a| async move { bind_std(a) }).await?;
-        TcpListener::from_std_nonblocking(listener, "corio::net::TcpListener::bind")
+        Ok(TcpListener {
+            io: PollEvented::with_driver(driver, listener)?,
+        })
     }
 
     /// Wraps a std listener (e.g. inherited or configured with socket2), switching it to
@@ -77,13 +99,8 @@ impl TcpListener {
     #[track_caller]
     pub fn from_std(listener: net::TcpListener) -> io::Result<TcpListener> {
         listener.set_nonblocking(true)?;
-        TcpListener::from_std_nonblocking(listener, "corio::net::TcpListener::from_std")
-    }
-
-    #[track_caller]
-    fn from_std_nonblocking(listener: net::TcpListener, what: &str) -> io::Result<TcpListener> {
         Ok(TcpListener {
-            io: PollEvented::new(listener, what)?,
+            io: PollEvented::new(listener, "corio::net::TcpListener::from_std")?,
         })
     }
 
@@ -139,7 +156,8 @@ impl TcpListener {
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let (s, peer) = std::task::ready!(self.io.poll_io(cx, Direction::Read, |l| l.accept()))?;
         s.set_nonblocking(true)?;
-        let io = PollEvented::new(s, "corio::net::TcpListener::accept")?;
+        // The connection belongs to the listener's runtime, whoever polls.
+        let io = PollEvented::with_driver(self.io.driver().clone(), s)?;
         Poll::Ready(Ok((TcpStream::from_evented(io), peer)))
     }
 

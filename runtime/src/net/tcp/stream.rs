@@ -1,13 +1,18 @@
 //! The TCP connection: [`TcpStream`], its connect, reads and writes.
 
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::net::{self, Shutdown, SocketAddr};
+use std::panic::Location;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf};
 use crate::driver::poll_evented::PollEvented;
+use crate::driver::Driver;
+use crate::lazy;
+use crate::loom::Arc;
 use crate::net::addr::{each_addr, ToSocketAddrs};
 use crate::net::stream::{self, impl_futures_io};
 
@@ -38,9 +43,14 @@ impl TcpStream {
     ///
     /// Errors: `ConnectionRefused` when nobody listens, and whatever else the OS reports.
     ///
+    /// Lazy: nothing happens until the future is awaited, so
+    /// `rt.block_on(TcpStream::connect(addr))` works; the stream belongs to the runtime
+    /// that first polls the future.
+    ///
     /// # Panics
     ///
-    /// Panics outside a corio runtime.
+    /// Polling the future outside a corio runtime panics before any socket is created;
+    /// the message names the line that called `connect`. Building it never panics.
     ///
     /// # Examples
     ///
@@ -56,8 +66,13 @@ impl TcpStream {
     /// assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
     /// # std::io::Result::Ok(()) }).unwrap();
     /// ```
-    pub async fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
-        each_addr(addr, connect_addr).await
+    #[track_caller]
+    pub fn connect<A: ToSocketAddrs>(addr: A) -> impl Future<Output = io::Result<TcpStream>> {
+        let created = Location::caller();
+        async move {
+            let driver = lazy::driver("corio::net::TcpStream::connect", created);
+            each_addr(addr, |a| connect_addr(driver.clone(), a)).await
+        }
     }
 
     /// Wraps a connected std stream, switching it to non-blocking mode.
@@ -315,16 +330,15 @@ impl TcpStream {
     }
 }
 
-async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
+async fn connect_addr(driver: Arc<Driver>, addr: SocketAddr) -> io::Result<TcpStream> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_nonblocking(true)?;
     let res = socket.connect(&addr.into());
     let std_stream: net::TcpStream = socket.into();
-    const WHAT: &str = "corio::net::TcpStream::connect";
     let io = if res.is_ok() {
-        PollEvented::new(std_stream, WHAT)?
+        PollEvented::with_driver(driver, std_stream)?
     } else {
-        PollEvented::new_connecting(std_stream, WHAT)?
+        PollEvented::new_connecting(driver, std_stream)?
     };
     if let Err(e) = res {
         stream::finish_connect(&io, e, |s| s.take_error(), |s| s.peer_addr().is_ok()).await?;

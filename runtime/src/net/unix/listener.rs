@@ -1,15 +1,17 @@
 //! The Unix listener: [`UnixListener`] binds a path, accepts and hands out [`UnixStream`]s.
 
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::os::unix::net::{self, SocketAddr};
+use std::panic::Location;
 use std::path::Path;
 use std::task::{Context, Poll};
 
 use super::UnixStream;
 use crate::driver::poll_evented::PollEvented;
 use crate::driver::Direction;
+use crate::lazy;
 
 /// A Unix stream socket server.
 ///
@@ -38,9 +40,13 @@ pub struct UnixListener {
 impl UnixListener {
     /// Binds a listener to the filesystem `path` (which must not exist yet: `AddrInUse`).
     ///
+    /// Lazy: nothing happens until the future is awaited; the listener belongs to the
+    /// runtime that first polls the future.
+    ///
     /// # Panics
     ///
-    /// Panics outside a corio runtime.
+    /// Polling the future outside a corio runtime panics before any socket is created;
+    /// the message names the line that called `bind`. Building it never panics.
     ///
     /// # Examples
     ///
@@ -54,8 +60,17 @@ impl UnixListener {
     /// # drop(l); std::fs::remove_file(&path)?;
     /// # std::io::Result::Ok(()) }).unwrap();
     /// ```
-    pub async fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
-        UnixListener::from_std(net::UnixListener::bind(path)?)
+    #[track_caller]
+    pub fn bind<P: AsRef<Path>>(path: P) -> impl Future<Output = io::Result<UnixListener>> {
+        let created = Location::caller();
+        async move {
+            let driver = lazy::driver("corio::net::UnixListener::bind", created);
+            let listener = net::UnixListener::bind(path)?;
+            listener.set_nonblocking(true)?;
+            Ok(UnixListener {
+                io: PollEvented::with_driver(driver, listener)?,
+            })
+        }
     }
 
     /// Wraps a std listener, switching it to non-blocking mode.
@@ -79,7 +94,7 @@ impl UnixListener {
     pub fn from_std(listener: net::UnixListener) -> io::Result<UnixListener> {
         listener.set_nonblocking(true)?;
         Ok(UnixListener {
-            io: PollEvented::new(listener, "corio::net::UnixListener")?,
+            io: PollEvented::new(listener, "corio::net::UnixListener::from_std")?,
         })
     }
 
@@ -137,7 +152,8 @@ impl UnixListener {
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
         let (s, addr) = std::task::ready!(self.io.poll_io(cx, Direction::Read, |l| l.accept()))?;
         s.set_nonblocking(true)?;
-        let io = PollEvented::new(s, "corio::net::UnixListener::accept")?;
+        // The connection belongs to the listener's runtime, whoever polls.
+        let io = PollEvented::with_driver(self.io.driver().clone(), s)?;
         Poll::Ready(Ok((UnixStream::from_evented(io), addr)))
     }
 

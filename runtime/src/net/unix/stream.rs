@@ -1,15 +1,18 @@
 //! The Unix stream connection: [`UnixStream`], its connect, reads and writes.
 
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::net::Shutdown;
 use std::os::unix::net::{self, SocketAddr};
+use std::panic::Location;
 use std::path::Path;
 
 use socket2::{Domain, SockAddr, Socket, Type};
 
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf};
 use crate::driver::poll_evented::PollEvented;
+use crate::lazy;
 use crate::net::stream::{self, impl_futures_io};
 
 /// A Unix stream connection. `Send + Sync + Unpin`; implements `futures_io::AsyncRead`
@@ -35,9 +38,13 @@ impl UnixStream {
     ///
     /// Errors: `NotFound` if nothing is at `path`, `ConnectionRefused` if nobody listens.
     ///
+    /// Lazy: nothing happens until the future is awaited; the stream belongs to the
+    /// runtime that first polls the future.
+    ///
     /// # Panics
     ///
-    /// Panics outside a corio runtime.
+    /// Polling the future outside a corio runtime panics before any socket is created;
+    /// the message names the line that called `connect`. Building it never panics.
     ///
     /// # Examples
     ///
@@ -47,28 +54,33 @@ impl UnixStream {
     /// assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
     /// # std::io::Result::Ok(()) }).unwrap();
     /// ```
-    pub async fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
-        let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
-        socket.set_nonblocking(true)?;
-        let res = socket.connect(&SockAddr::unix(path)?);
-        let std_stream: net::UnixStream = socket.into();
-        const WHAT: &str = "corio::net::UnixStream::connect";
-        let e = match res {
-            Ok(()) => {
-                return Ok(UnixStream {
-                    io: PollEvented::new(std_stream, WHAT)?,
-                })
-            }
-            Err(e)
-                if e.kind() != io::ErrorKind::WouldBlock && e.raw_os_error() != in_progress() =>
-            {
-                return Err(e)
-            }
-            Err(e) => e,
-        };
-        let io = PollEvented::new_connecting(std_stream, WHAT)?;
-        stream::finish_connect(&io, e, |s| s.take_error(), |s| s.peer_addr().is_ok()).await?;
-        Ok(UnixStream { io })
+    #[track_caller]
+    pub fn connect<P: AsRef<Path>>(path: P) -> impl Future<Output = io::Result<UnixStream>> {
+        let created = Location::caller();
+        async move {
+            let driver = lazy::driver("corio::net::UnixStream::connect", created);
+            let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
+            socket.set_nonblocking(true)?;
+            let res = socket.connect(&SockAddr::unix(path)?);
+            let std_stream: net::UnixStream = socket.into();
+            let e = match res {
+                Ok(()) => {
+                    return Ok(UnixStream {
+                        io: PollEvented::with_driver(driver, std_stream)?,
+                    })
+                }
+                Err(e)
+                    if e.kind() != io::ErrorKind::WouldBlock
+                        && e.raw_os_error() != in_progress() =>
+                {
+                    return Err(e)
+                }
+                Err(e) => e,
+            };
+            let io = PollEvented::new_connecting(driver, std_stream)?;
+            stream::finish_connect(&io, e, |s| s.take_error(), |s| s.peer_addr().is_ok()).await?;
+            Ok(UnixStream { io })
+        }
     }
 
     /// A connected pair of streams (`socketpair`).
@@ -89,7 +101,11 @@ impl UnixStream {
     #[track_caller]
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         let (a, b) = net::UnixStream::pair()?;
-        Ok((UnixStream::from_std(a)?, UnixStream::from_std(b)?))
+        const WHAT: &str = "corio::net::UnixStream::pair";
+        Ok((
+            UnixStream::from_std_named(a, WHAT)?,
+            UnixStream::from_std_named(b, WHAT)?,
+        ))
     }
 
     /// Wraps a connected std stream, switching it to non-blocking mode.
@@ -109,9 +125,15 @@ impl UnixStream {
     /// ```
     #[track_caller]
     pub fn from_std(stream: net::UnixStream) -> io::Result<UnixStream> {
+        UnixStream::from_std_named(stream, "corio::net::UnixStream::from_std")
+    }
+
+    /// [`UnixStream::from_std`], naming `what` in the panic outside a runtime.
+    #[track_caller]
+    fn from_std_named(stream: net::UnixStream, what: &str) -> io::Result<UnixStream> {
         stream.set_nonblocking(true)?;
         Ok(UnixStream {
-            io: PollEvented::new(stream, "corio::net::UnixStream")?,
+            io: PollEvented::new(stream, what)?,
         })
     }
 
