@@ -10,7 +10,8 @@
 //! - [`Driver::unpark`] is callable from any thread and is never lost: an unpark that
 //!   arrives before `park` makes that `park` return at once.
 //! - Leaf futures (sleeps, sockets) find their driver with [`with_current`]; the scheduler
-//!   makes it current on each worker thread and in `block_on` with [`enter`].
+//!   makes it current on each worker thread and in `block_on` by entering its runtime
+//!   into the thread's context (`runtime/context.rs`), which holds the driver.
 //!
 //! Inside: one `polling::Poller` (epoll/kqueue) serves both I/O and time. `park` computes
 //! the next timer deadline from the wheel, waits on the poller with the smaller of that
@@ -31,12 +32,12 @@ pub(crate) mod reactor;
 mod readiness;
 mod sys;
 
-use std::cell::RefCell;
 use std::io;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use crate::loom::{Arc, AtomicBool, Mutex, Ordering};
+use crate::runtime::context;
 use crate::time::wheel::{Inserted, Wheel};
 
 pub(crate) use reactor::{Direction, ScheduledIo};
@@ -239,32 +240,17 @@ impl Driver {
     }
 }
 
-std::thread_local! {
-    static CURRENT: RefCell<Option<Arc<Driver>>> = const { RefCell::new(None) };
-}
-
-/// Restores the previously current driver when dropped.
-#[derive(Debug)]
-pub(crate) struct EnterGuard {
-    prev: Option<Arc<Driver>>,
-}
-
-/// Makes `driver` the current thread's driver until the guard drops.
-pub(crate) fn enter(driver: Arc<Driver>) -> EnterGuard {
-    let prev = CURRENT.with(|c| c.borrow_mut().replace(driver));
-    EnterGuard { prev }
-}
-
-impl Drop for EnterGuard {
-    fn drop(&mut self) {
-        let prev = self.prev.take();
-        let _ = CURRENT.try_with(|c| *c.borrow_mut() = prev);
-    }
+/// Makes `driver` the current thread's driver until the guard drops (tests of the driver,
+/// timers and sockets without a scheduler; runtimes enter theirs with
+/// [`context::enter`]).
+#[cfg(test)]
+pub(crate) fn enter(driver: Arc<Driver>) -> context::EnterGuard {
+    context::enter_driver(driver)
 }
 
 /// Runs `f` with the current thread's driver, or returns `None` outside a runtime.
 pub(crate) fn with_current<R>(f: impl FnOnce(&Arc<Driver>) -> R) -> Option<R> {
-    CURRENT.with(|c| c.borrow().as_ref().map(f))
+    context::with_driver(f)
 }
 
 /// The current driver, or a panic naming `what` and how to fix the call site.

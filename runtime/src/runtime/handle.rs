@@ -5,7 +5,6 @@ use std::future::Future;
 use std::panic::Location;
 
 use super::{block_on_thread, context, NESTED_RUNTIME};
-use crate::driver;
 use crate::scheduler::{self, current_thread};
 use crate::task::{self, Spawn, Task, TaskId};
 
@@ -96,8 +95,6 @@ impl Handle {
             panic!("{NESTED_RUNTIME}");
         }
         let _context = context::enter(self.inner.clone(), true);
-        let _driver = driver::enter(self.inner.driver().clone());
-        let _blocking = self.inner.blocking().enter();
         match &self.inner {
             scheduler::Handle::MultiThread(_) => block_on_thread(future),
             scheduler::Handle::CurrentThread(shared) => current_thread::block_on(shared, future),

@@ -20,6 +20,16 @@ pub(crate) enum Handle {
     CurrentThread(Arc<current_thread::Shared>),
 }
 
+/// A scheduler's per-thread state, lent to the thread's context
+/// ([`context::set_scheduler`](crate::runtime::context::set_scheduler)) while its loop
+/// runs there: the schedule path finds it to queue a woken task locally.
+pub(crate) enum Context {
+    /// A worker of the multi-thread scheduler.
+    MultiThread(multi_thread::Worker),
+    /// The current-thread scheduler inside `block_on`.
+    CurrentThread(current_thread::Running),
+}
+
 impl Handle {
     /// Spawns a `Send` task.
     pub(crate) fn spawn<F>(&self, future: F, spawn: Spawn) -> Task<F::Output>

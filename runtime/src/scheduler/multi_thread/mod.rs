@@ -41,7 +41,7 @@ use crate::loom::{Arc, AtomicBool, AtomicU64, Mutex, Ordering};
 use crate::runtime::blocking::BlockingPool;
 use crate::task::{self, Notified, RawTask, Registry, Schedule, Spawn, Task};
 
-pub(crate) use worker::launch;
+pub(crate) use worker::{launch, Worker};
 
 /// How long a worker must be stuck in one poll before a watcher takes its LIFO task.
 const WATCH_INTERVAL: Duration = Duration::from_millis(1);
