@@ -337,17 +337,20 @@ where
     task::bind(shared, &shared.registry, future, spawn)
 }
 
-/// Spawns a `!Send` task on the current-thread runtime running on this thread; gives the
-/// future back if there is none.
-pub(crate) fn spawn_local<F>(future: F, spawn: Spawn) -> Result<Task<F::Output>, F>
+/// Spawns a `!Send` task on `shared` if this thread is running it (inside its `block_on`);
+/// gives the future back otherwise.
+pub(crate) fn spawn_local<F>(
+    shared: &Arc<Shared>,
+    future: F,
+    spawn: Spawn,
+) -> Result<Task<F::Output>, F>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let shared = with_running(|r| r.map(|r| r.shared.clone()));
-    let Some(shared) = shared else {
+    if !with_running(|r| r.is_some_and(|r| Arc::ptr_eq(&r.shared, shared))) {
         return Err(future);
-    };
+    }
     {
         let mut owner = shared.local_owner.lock();
         let here = std::thread::current().id();
@@ -363,7 +366,7 @@ where
     // SAFETY: local tasks are polled only by the thread running this runtime's core, and
     // `check_local_owner` refuses to run the core on another thread while local tasks
     // live; shutdown on another thread leaks their futures instead of dropping them.
-    Ok(unsafe { task::bind_local(&shared, &shared.registry, future, spawn) })
+    Ok(unsafe { task::bind_local(shared, &shared.registry, future, spawn) })
 }
 
 impl std::fmt::Debug for Shared {

@@ -43,6 +43,19 @@ impl Handle {
         }
     }
 
+    /// Spawns a `!Send` task if this thread runs this scheduler (a current-thread runtime,
+    /// inside its `block_on`); gives the future back otherwise.
+    pub(crate) fn spawn_local<F>(&self, future: F, spawn: Spawn) -> Result<Task<F::Output>, F>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        match self {
+            Handle::MultiThread(_) => Err(future),
+            Handle::CurrentThread(shared) => current_thread::spawn_local(shared, future, spawn),
+        }
+    }
+
     /// The live-task registry.
     pub(crate) fn registry(&self) -> &Registry {
         match self {

@@ -132,9 +132,9 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    match crate::scheduler::current_thread::spawn_local(future, spawn) {
-        Ok(task) => task,
-        Err(_) => panic!(
+    match context::with_handle(move |h| h.spawn_local(future, spawn)) {
+        Some(Ok(task)) => task,
+        Some(Err(_)) | None => panic!(
             "corio::spawn_local must be called from inside a current-thread runtime's \
              block_on (Builder::new_current_thread()); !Send futures cannot move between \
              worker threads — use corio::spawn for Send futures"
