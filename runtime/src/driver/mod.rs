@@ -14,12 +14,13 @@
 //!   into the thread's context (`runtime/context.rs`), which holds the driver.
 //!
 //! Inside: one `polling::Poller` (epoll/kqueue) serves both I/O and time. `park` computes
-//! the next timer deadline from the wheel, waits on the poller with the smaller of that
-//! and the caller's timeout (one `epoll_pwait` on Linux, `Poller::wait` elsewhere: see
-//! [`sys`]), dispatches I/O readiness ([`reactor`]), then advances the wheel
-//! ([`crate::time`]) and wakes everything that became ready, outside every lock. `unpark`
-//! is one eventfd write, skipped while an earlier one is still unconsumed, so a notify that
-//! lands before the wait makes that wait return at once.
+//! the next timer deadline from the timing wheel ([`wheel`]; `crate::time` is the user API
+//! on top of it), waits on the poller with the smaller of that and the caller's timeout
+//! (one `epoll_pwait` on Linux, `Poller::wait` elsewhere: see [`sys`]), dispatches I/O
+//! readiness ([`reactor`]), then advances the wheel and wakes everything that became
+//! ready, outside every lock. `unpark` is one eventfd write, skipped while an earlier one
+//! is still unconsumed, so a notify that lands before the wait makes that wait return at
+//! once.
 //!
 //! After [`Driver::shutdown`]: every I/O waiter is woken and I/O readiness polls return an
 //! error (`"corio runtime is shut down"`), new registrations fail with that error; every
@@ -31,6 +32,7 @@ pub(crate) mod poll_evented;
 pub(crate) mod reactor;
 mod readiness;
 mod sys;
+mod wheel;
 
 use std::io;
 use std::task::Waker;
@@ -38,9 +40,9 @@ use std::time::{Duration, Instant};
 
 use crate::loom::{Arc, AtomicBool, Mutex, Ordering};
 use crate::runtime::context;
-use crate::time::wheel::{Inserted, Wheel};
 
 pub(crate) use reactor::{Direction, ScheduledIo};
+use wheel::{Inserted, Wheel};
 
 /// Blocks idle workers; wakes I/O and timer waiters.
 #[derive(Debug)]
