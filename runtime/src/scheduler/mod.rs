@@ -1,10 +1,7 @@
 //! The schedulers: multi-thread (work-stealing, the default) and current-thread.
 
 pub(crate) mod current_thread;
-mod idle;
 pub(crate) mod multi_thread;
-mod park;
-mod queue;
 
 use std::future::Future;
 

@@ -24,7 +24,10 @@
 //! wake-ups. It keeps watching for a few quiet intervals after the last poll it saw, so
 //! steady load does not make it give the role up and be woken again between requests.
 
+mod idle;
 mod lifo;
+mod park;
+mod queue;
 mod worker;
 
 use std::future::Future;
@@ -32,10 +35,10 @@ use std::time::Duration;
 
 use crossbeam_utils::CachePadded;
 
+use self::idle::Idle;
 use self::lifo::LifoSlot;
-use super::idle::Idle;
-use super::park::Parker;
-use super::queue::{Injector, Local, Steal, Stealer};
+use self::park::Parker;
+use self::queue::{Injector, Local, Steal, Stealer};
 use crate::driver::Driver;
 use crate::loom::{Arc, AtomicBool, AtomicU64, Mutex, Ordering};
 use crate::runtime::blocking::BlockingPool;

@@ -4,11 +4,11 @@ use std::cell::{Cell, RefCell};
 use std::io;
 use std::time::Duration;
 
+use super::park::Parked;
+use super::queue::{Local, Steal};
 use super::{Queues, Shared, WATCH_INTERVAL, WATCH_QUIET_INTERVALS};
 use crate::loom::{Arc, Ordering};
 use crate::runtime::context;
-use crate::scheduler::park::Parked;
-use crate::scheduler::queue::{Local, Steal};
 use crate::scheduler::{self, Handle};
 use crate::task::{Notified, RawTask};
 
