@@ -2,11 +2,10 @@
 
 use std::fmt;
 use std::future::Future;
-use std::panic::Location;
 
 use super::{block_on_thread, context, NESTED_RUNTIME};
 use crate::scheduler::{self, current_thread};
-use crate::task::{self, Spawn, Task, TaskId};
+use crate::task::{self, SpawnMeta, Task};
 
 /// A handle to a runtime: spawn onto it from anywhere, even from other threads.
 /// `Clone + Send + Sync`.
@@ -69,12 +68,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let spawn = Spawn {
-            id: TaskId::next(),
-            location: Location::caller(),
-            name: None,
-        };
-        self.inner.spawn(future, spawn)
+        self.inner.spawn(future, SpawnMeta::new(None))
     }
 
     /// Runs `future` to completion on this thread, like [`Runtime::block_on`](crate::Runtime::block_on).

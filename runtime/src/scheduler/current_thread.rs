@@ -23,7 +23,7 @@ use crate::loom::{Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::context;
 use crate::scheduler;
-use crate::task::{self, Notified, RawTask, Registry, Schedule, Spawn, Task};
+use crate::task::{self, Notified, RawTask, Registry, Schedule, SpawnMeta, Task};
 
 /// A ready-queue entry: a task, or the `block_on` future itself.
 enum Entry {
@@ -329,12 +329,12 @@ impl Schedule for Arc<Shared> {
 }
 
 /// Spawns a `Send` task on the current-thread scheduler.
-pub(crate) fn spawn<F>(shared: &Arc<Shared>, future: F, spawn: Spawn) -> Task<F::Output>
+pub(crate) fn spawn<F>(shared: &Arc<Shared>, future: F, meta: SpawnMeta) -> Task<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    task::bind(shared, &shared.registry, future, spawn)
+    task::bind(shared, &shared.registry, future, meta)
 }
 
 /// Spawns a `!Send` task on `shared` if this thread is running it (inside its `block_on`);
@@ -342,7 +342,7 @@ where
 pub(crate) fn spawn_local<F>(
     shared: &Arc<Shared>,
     future: F,
-    spawn: Spawn,
+    meta: SpawnMeta,
 ) -> Result<Task<F::Output>, F>
 where
     F: Future + 'static,
@@ -366,7 +366,7 @@ where
     // SAFETY: local tasks are polled only by the thread running this runtime's core, and
     // `check_local_owner` refuses to run the core on another thread while local tasks
     // live; shutdown on another thread leaks their futures instead of dropping them.
-    Ok(unsafe { task::bind_local(shared, &shared.registry, future, spawn) })
+    Ok(unsafe { task::bind_local(shared, &shared.registry, future, meta) })
 }
 
 impl std::fmt::Debug for Shared {

@@ -8,7 +8,7 @@ use std::future::Future;
 use crate::driver::Driver;
 use crate::loom::Arc;
 use crate::runtime::blocking::BlockingPool;
-use crate::task::{Registry, Spawn, Task};
+use crate::task::{Registry, SpawnMeta, Task};
 
 /// A handle to either scheduler; what `Handle`, the thread context and tasks hold.
 #[derive(Clone)]
@@ -29,27 +29,27 @@ pub(crate) enum Context {
 
 impl Handle {
     /// Spawns a `Send` task.
-    pub(crate) fn spawn<F>(&self, future: F, spawn: Spawn) -> Task<F::Output>
+    pub(crate) fn spawn<F>(&self, future: F, meta: SpawnMeta) -> Task<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
         match self {
-            Handle::MultiThread(shared) => multi_thread::spawn(shared, future, spawn),
-            Handle::CurrentThread(shared) => current_thread::spawn(shared, future, spawn),
+            Handle::MultiThread(shared) => multi_thread::spawn(shared, future, meta),
+            Handle::CurrentThread(shared) => current_thread::spawn(shared, future, meta),
         }
     }
 
     /// Spawns a `!Send` task if this thread runs this scheduler (a current-thread runtime,
     /// inside its `block_on`); gives the future back otherwise.
-    pub(crate) fn spawn_local<F>(&self, future: F, spawn: Spawn) -> Result<Task<F::Output>, F>
+    pub(crate) fn spawn_local<F>(&self, future: F, meta: SpawnMeta) -> Result<Task<F::Output>, F>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
         match self {
             Handle::MultiThread(_) => Err(future),
-            Handle::CurrentThread(shared) => current_thread::spawn_local(shared, future, spawn),
+            Handle::CurrentThread(shared) => current_thread::spawn_local(shared, future, meta),
         }
     }
 

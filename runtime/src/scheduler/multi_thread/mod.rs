@@ -42,7 +42,7 @@ use self::queue::{Injector, Local, Steal, Stealer};
 use crate::driver::Driver;
 use crate::loom::{Arc, AtomicBool, AtomicU64, Mutex, Ordering};
 use crate::runtime::blocking::BlockingPool;
-use crate::task::{self, Notified, RawTask, Registry, Schedule, Spawn, Task};
+use crate::task::{self, Notified, RawTask, Registry, Schedule, SpawnMeta, Task};
 
 pub(crate) use worker::{launch, Worker};
 
@@ -243,12 +243,12 @@ impl Schedule for Arc<Shared> {
 }
 
 /// Spawns on the multi-thread scheduler.
-pub(crate) fn spawn<F>(shared: &Arc<Shared>, future: F, spawn: Spawn) -> Task<F::Output>
+pub(crate) fn spawn<F>(shared: &Arc<Shared>, future: F, meta: SpawnMeta) -> Task<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    task::bind(shared, &shared.registry, future, spawn)
+    task::bind(shared, &shared.registry, future, meta)
 }
 
 impl std::fmt::Debug for Shared {
