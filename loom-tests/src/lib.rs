@@ -11,9 +11,10 @@
 //!   threads, job channel and keep-alive waits are loom's under `cfg(loom)`;
 //! * the runtime's task state machine (`task_state`) and worker idle / park protocol
 //!   (`scheduler`): these compile corio-runtime's own `task/state.rs`,
-//!   `scheduler/idle.rs` and `scheduler/park.rs` into the model with `#[path]` (they depend
-//!   only on `crate::loom`), so the runtime exposes nothing extra for loom, and drive them
-//!   with harnesses that take the same steps as the runtime's callers; likewise the
+//!   `scheduler/multi_thread/idle.rs` and `scheduler/multi_thread/park.rs` into the model
+//!   with `#[path]` (they depend only on `crate::loom`), so the runtime exposes nothing
+//!   extra for loom, and drive them with harnesses that take the same steps as the
+//!   runtime's callers; likewise the
 //!   reactor's readiness word (`readiness`: `driver/readiness.rs`, an operation racing an
 //!   event never strands data behind a parked task) and the LIFO slot (`lifo`);
 //! * `broken_twins`: `#[should_panic]` models proving loom catches the bugs the models

@@ -2,10 +2,10 @@
 //! once, whether its owner runs it or a thief rescues it (corio's answer to tokio #4941
 //! moves a stuck worker's LIFO task and half its queue to another worker).
 //!
-//! Runs the runtime's own `scheduler/multi_thread/lifo.rs` and `scheduler/queue.rs` (its
-//! loom stand-in for crossbeam-deque). Tasks are boxed ids; whoever gets a pointer owns
-//! it, records the id and frees the box, so a task handed out twice shows up as a
-//! duplicate id and a lost one as a missing id. The stuck-worker *detection* (a watcher
+//! Runs the runtime's own `scheduler/multi_thread/lifo.rs` and
+//! `scheduler/multi_thread/queue.rs` (its loom stand-in for crossbeam-deque). Tasks are
+//! boxed ids; whoever gets a pointer owns it, records the id and frees the box, so a task
+//! handed out twice shows up as a duplicate id and a lost one as a missing id. The stuck-worker *detection* (a watcher
 //! with a 1 ms timed park) is timing, which loom does not model; what is modelled is the
 //! hand-off it relies on.
 #![cfg(loom)]
@@ -15,7 +15,7 @@
 mod lifo;
 
 #[allow(dead_code)]
-#[path = "../../runtime/src/scheduler/queue.rs"]
+#[path = "../../runtime/src/scheduler/multi_thread/queue.rs"]
 mod queue;
 
 /// The included modules reach atomics and locks through `crate::loom`, as in corio-runtime.

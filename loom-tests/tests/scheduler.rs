@@ -1,7 +1,7 @@
 //! loom models of the multi-thread scheduler's idle / park protocol: corio-runtime's own
-//! `scheduler/idle.rs` (who searches, who is parked, whom to wake) and
-//! `scheduler/park.rs` (a worker's parker: its condvar, or the driver when it holds the
-//! reactor), compiled here verbatim (`#[path]`). The worker loop around them follows
+//! `scheduler/multi_thread/idle.rs` (who searches, who is parked, whom to wake) and
+//! `scheduler/multi_thread/park.rs` (a worker's parker: its condvar, or the driver when it
+//! holds the reactor), compiled here verbatim (`#[path]`). The worker loop around them follows
 //! `scheduler/multi_thread/worker.rs` (`steal_work`, `park`, `transition_from_parked`,
 //! `notify_parked`, `notify_if_work_pending`), with the injector as a `Mutex<VecDeque>`.
 //!
@@ -12,11 +12,11 @@
 #![cfg(loom)]
 
 #[allow(dead_code)]
-#[path = "../../runtime/src/scheduler/idle.rs"]
+#[path = "../../runtime/src/scheduler/multi_thread/idle.rs"]
 mod idle;
 
 #[allow(dead_code)]
-#[path = "../../runtime/src/scheduler/park.rs"]
+#[path = "../../runtime/src/scheduler/multi_thread/park.rs"]
 mod park;
 
 /// The included modules reach atomics and locks through `crate::loom`, as in corio-runtime.

@@ -146,6 +146,45 @@ fn spawn_local_on_multi_thread_panics() {
 }
 
 #[test]
+fn spawn_local_on_a_thread_waiting_for_the_core_panics() {
+    with_timeout(30, || {
+        // One thread runs the current-thread scheduler; another enters the same runtime
+        // with block_on and waits for the core: it does not run the scheduler, so it
+        // cannot own local tasks.
+        let rt = Arc::new(current_thread());
+        let (running_tx, running_rx) = mpsc::channel();
+        let (release_tx, release_rx) = oneshot::channel::<()>();
+        let runner = {
+            let rt = rt.clone();
+            std::thread::spawn(move || {
+                rt.block_on(async move {
+                    running_tx.send(()).unwrap();
+                    release_rx.await.unwrap();
+                })
+            })
+        };
+        running_rx.recv().unwrap();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(async { drop(spawn_local(async {})) })
+        }));
+        release_tx.send(()).unwrap();
+        runner.join().unwrap();
+        let payload = outcome.expect_err("spawn_local without the core must panic");
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        assert!(
+            message.contains("corio::spawn_local must be called from inside a current-thread"),
+            "{message}"
+        );
+        // This thread's context was put back by the unwind.
+        assert!(Handle::try_current().is_none());
+    });
+}
+
+#[test]
 fn handle_current_and_try_current() {
     with_timeout(30, || {
         assert!(Handle::try_current().is_none());

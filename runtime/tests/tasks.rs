@@ -288,6 +288,44 @@ fn names_and_default_display() {
     });
 }
 
+/// Where the task running this future was spawned, as its `TaskInfo` reports it.
+async fn spawned_at() -> (&'static str, u32) {
+    let location = corio_runtime::current_task().unwrap().location();
+    (location.file(), location.line())
+}
+
+#[test]
+fn every_spawn_path_records_the_callers_line() {
+    with_timeout(30, || {
+        let rt = common::current_thread();
+        let handle = rt.handle();
+        let (task, line) = (rt.spawn(spawned_at()), line!());
+        assert_eq!(
+            rt.block_on(task).unwrap(),
+            (file!(), line),
+            "Runtime::spawn"
+        );
+        let (task, line) = (handle.spawn(spawned_at()), line!());
+        assert_eq!(rt.block_on(task).unwrap(), (file!(), line), "Handle::spawn");
+        let (task, line) = (Builder::new().spawn_on(spawned_at(), &handle), line!());
+        assert_eq!(
+            rt.block_on(task).unwrap(),
+            (file!(), line),
+            "Builder::spawn_on"
+        );
+        rt.block_on(async {
+            let (task, line) = (spawn(spawned_at()), line!());
+            assert_eq!(task.await.unwrap(), (file!(), line), "spawn");
+            let (task, line) = (Builder::new().spawn(spawned_at()), line!());
+            assert_eq!(task.await.unwrap(), (file!(), line), "Builder::spawn");
+            let (task, line) = (corio_runtime::spawn_local(spawned_at()), line!());
+            assert_eq!(task.await.unwrap(), (file!(), line), "spawn_local");
+            let (task, line) = (Builder::new().spawn_local(spawned_at()), line!());
+            assert_eq!(task.await.unwrap(), (file!(), line), "Builder::spawn_local");
+        });
+    });
+}
+
 #[test]
 fn task_ids_are_unique_and_increasing_per_thread() {
     with_timeout(30, || {

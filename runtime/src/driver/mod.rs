@@ -10,15 +10,17 @@
 //! - [`Driver::unpark`] is callable from any thread and is never lost: an unpark that
 //!   arrives before `park` makes that `park` return at once.
 //! - Leaf futures (sleeps, sockets) find their driver with [`with_current`]; the scheduler
-//!   makes it current on each worker thread and in `block_on` with [`enter`].
+//!   makes it current on each worker thread and in `block_on` by entering its runtime
+//!   into the thread's context (`runtime/context.rs`), which holds the driver.
 //!
 //! Inside: one `polling::Poller` (epoll/kqueue) serves both I/O and time. `park` computes
-//! the next timer deadline from the wheel, waits on the poller with the smaller of that
-//! and the caller's timeout (one `epoll_pwait` on Linux, `Poller::wait` elsewhere: see
-//! [`sys`]), dispatches I/O readiness ([`reactor`]), then advances the wheel
-//! ([`crate::time`]) and wakes everything that became ready, outside every lock. `unpark`
-//! is one eventfd write, skipped while an earlier one is still unconsumed, so a notify that
-//! lands before the wait makes that wait return at once.
+//! the next timer deadline from the timing wheel ([`wheel`]; `crate::time` is the user API
+//! on top of it), waits on the poller with the smaller of that and the caller's timeout
+//! (one `epoll_pwait` on Linux, `Poller::wait` elsewhere: see [`sys`]), dispatches I/O
+//! readiness ([`reactor`]), then advances the wheel and wakes everything that became
+//! ready, outside every lock. `unpark` is one eventfd write, skipped while an earlier one
+//! is still unconsumed, so a notify that lands before the wait makes that wait return at
+//! once.
 //!
 //! After [`Driver::shutdown`]: every I/O waiter is woken and I/O readiness polls return an
 //! error (`"corio runtime is shut down"`), new registrations fail with that error; every
@@ -30,16 +32,17 @@ pub(crate) mod poll_evented;
 pub(crate) mod reactor;
 mod readiness;
 mod sys;
+mod wheel;
 
-use std::cell::RefCell;
 use std::io;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use crate::loom::{Arc, AtomicBool, Mutex, Ordering};
-use crate::time::wheel::{Inserted, Wheel};
+use crate::runtime::context;
 
 pub(crate) use reactor::{Direction, ScheduledIo};
+use wheel::{Inserted, Wheel};
 
 /// Blocks idle workers; wakes I/O and timer waiters.
 #[derive(Debug)]
@@ -239,32 +242,17 @@ impl Driver {
     }
 }
 
-std::thread_local! {
-    static CURRENT: RefCell<Option<Arc<Driver>>> = const { RefCell::new(None) };
-}
-
-/// Restores the previously current driver when dropped.
-#[derive(Debug)]
-pub(crate) struct EnterGuard {
-    prev: Option<Arc<Driver>>,
-}
-
-/// Makes `driver` the current thread's driver until the guard drops.
-pub(crate) fn enter(driver: Arc<Driver>) -> EnterGuard {
-    let prev = CURRENT.with(|c| c.borrow_mut().replace(driver));
-    EnterGuard { prev }
-}
-
-impl Drop for EnterGuard {
-    fn drop(&mut self) {
-        let prev = self.prev.take();
-        let _ = CURRENT.try_with(|c| *c.borrow_mut() = prev);
-    }
+/// Makes `driver` the current thread's driver until the guard drops (tests of the driver,
+/// timers and sockets without a scheduler; runtimes enter theirs with
+/// [`context::enter`]).
+#[cfg(test)]
+pub(crate) fn enter(driver: Arc<Driver>) -> context::EnterGuard {
+    context::enter_driver(driver)
 }
 
 /// Runs `f` with the current thread's driver, or returns `None` outside a runtime.
 pub(crate) fn with_current<R>(f: impl FnOnce(&Arc<Driver>) -> R) -> Option<R> {
-    CURRENT.with(|c| c.borrow().as_ref().map(f))
+    context::with_driver(f)
 }
 
 /// The current driver, or a panic naming `what` and how to fix the call site.

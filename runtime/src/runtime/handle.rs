@@ -2,12 +2,10 @@
 
 use std::fmt;
 use std::future::Future;
-use std::panic::Location;
 
 use super::{block_on_thread, context, NESTED_RUNTIME};
-use crate::driver;
 use crate::scheduler::{self, current_thread};
-use crate::task::{self, Spawn, Task, TaskId};
+use crate::task::{self, SpawnMeta, Task};
 
 /// A handle to a runtime: spawn onto it from anywhere, even from other threads.
 /// `Clone + Send + Sync`.
@@ -70,12 +68,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let spawn = Spawn {
-            id: TaskId::next(),
-            location: Location::caller(),
-            name: None,
-        };
-        self.inner.spawn(future, spawn)
+        self.inner.spawn(future, SpawnMeta::new(None))
     }
 
     /// Runs `future` to completion on this thread, like [`Runtime::block_on`](crate::Runtime::block_on).
@@ -96,8 +89,6 @@ impl Handle {
             panic!("{NESTED_RUNTIME}");
         }
         let _context = context::enter(self.inner.clone(), true);
-        let _driver = driver::enter(self.inner.driver().clone());
-        let _blocking = self.inner.blocking().enter();
         match &self.inner {
             scheduler::Handle::MultiThread(_) => block_on_thread(future),
             scheduler::Handle::CurrentThread(shared) => current_thread::block_on(shared, future),

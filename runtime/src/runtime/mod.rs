@@ -19,7 +19,6 @@ use corio_sync::coop;
 pub use builder::Builder;
 pub use handle::Handle;
 
-use crate::driver;
 use crate::scheduler;
 use crate::task::Task;
 
@@ -123,14 +122,10 @@ impl Drop for Runtime {
                     }
                 }
                 let _context = context::enter(inner.clone(), false);
-                let _driver = driver::enter(shared.driver.clone());
-                let _blocking = shared.blocking.enter();
                 shared.finish_shutdown();
             }
             scheduler::Handle::CurrentThread(shared) => {
                 let _context = context::enter(inner.clone(), false);
-                let _driver = driver::enter(shared.driver.clone());
-                let _blocking = shared.blocking.enter();
                 shared.shutdown();
             }
         }

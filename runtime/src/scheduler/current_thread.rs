@@ -7,7 +7,7 @@
 //! nothing ready it sleeps in `driver.park(None)`. Wakes from other threads go through a
 //! shared injector plus `driver.unpark()`.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::pin;
@@ -21,7 +21,9 @@ use corio_sync::coop;
 use crate::driver::Driver;
 use crate::loom::{Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
 use crate::runtime::blocking::BlockingPool;
-use crate::task::{self, Notified, RawTask, Registry, Schedule, Spawn, Task};
+use crate::runtime::context;
+use crate::scheduler;
+use crate::task::{self, Notified, RawTask, Registry, Schedule, SpawnMeta, Task};
 
 /// A ready-queue entry: a task, or the `block_on` future itself.
 enum Entry {
@@ -50,23 +52,19 @@ pub(crate) struct Shared {
     pub(crate) blocking: BlockingPool,
 }
 
-/// The thread-local view of a running `block_on`.
-struct Running {
+/// The thread-local view of a running `block_on` (lent to the thread's context).
+pub(crate) struct Running {
     shared: Arc<Shared>,
     core: RefCell<Box<Core>>,
     main: std::sync::Arc<MainWaker>,
 }
 
-std::thread_local! {
-    static CURRENT: Cell<*const Running> = const { Cell::new(ptr::null()) };
-}
-
-/// Runs `f` with the running `block_on` on this thread, if any.
+/// Runs `f` with the `block_on` running on this thread, if any.
 fn with_running<R>(f: impl FnOnce(Option<&Running>) -> R) -> R {
-    let ptr = CURRENT.try_with(Cell::get).unwrap_or(ptr::null());
-    // SAFETY: the pointer is set only while `run` executes on this thread, and `Running`
-    // lives on that frame; we only hand out shared references.
-    f(unsafe { ptr.as_ref() })
+    context::with_scheduler(|cx| match cx {
+        Some(scheduler::Context::CurrentThread(running)) => f(Some(running)),
+        _ => f(None),
+    })
 }
 
 impl Shared {
@@ -193,26 +191,39 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
 fn run<F: Future>(
     shared: &Arc<Shared>,
     core: Box<Core>,
-    mut future: std::pin::Pin<&mut F>,
+    future: std::pin::Pin<&mut F>,
 ) -> F::Output {
     let main = std::sync::Arc::new(MainWaker {
         shared: shared.clone(),
         queued: AtomicBool::new(true),
     });
-    let running = Running {
+    let cx = scheduler::Context::CurrentThread(Running {
         shared: shared.clone(),
         core: RefCell::new(core),
         main: main.clone(),
+    });
+    let scheduler::Context::CurrentThread(running) = &cx else {
+        unreachable!("built as a current-thread scheduler just above")
     };
     running.core.borrow_mut().queue.push_back(Entry::Main);
-    // Gives the core back (and clears the thread-local) even if a poll panics.
-    let _guard = RunGuard {
-        shared,
-        running: &running,
-        prev: CURRENT.with(|c| c.replace(&running)),
-    };
-    shared.check_local_owner();
+    // Gives the core back even if a poll panics (after `set_scheduler` has taken `running`
+    // out of the thread's context).
+    let _guard = RunGuard { shared, running };
     let waker = Waker::from(main);
+    context::set_scheduler(&cx, || {
+        shared.check_local_owner();
+        run_turns(shared, running, &waker, future)
+    })
+}
+
+/// The scheduler loop: each turn runs what was ready when it started, then collects I/O
+/// and timers.
+fn run_turns<F: Future>(
+    shared: &Arc<Shared>,
+    running: &Running,
+    waker: &Waker,
+    mut future: std::pin::Pin<&mut F>,
+) -> F::Output {
     loop {
         let n = {
             let mut core = running.core.borrow_mut();
@@ -232,7 +243,7 @@ fn run<F: Future>(
                     if !running.main.queued.swap(false, Ordering::AcqRel) {
                         continue; // a stale entry from an earlier block_on
                     }
-                    let mut cx = Context::from_waker(&waker);
+                    let mut cx = Context::from_waker(waker);
                     if let Poll::Ready(out) = coop::with_budget(|| future.as_mut().poll(&mut cx)) {
                         return out;
                     }
@@ -248,13 +259,10 @@ fn run<F: Future>(
 struct RunGuard<'a> {
     shared: &'a Arc<Shared>,
     running: &'a Running,
-    prev: *const Running,
 }
 
 impl Drop for RunGuard<'_> {
     fn drop(&mut self) {
-        let prev = self.prev;
-        let _ = CURRENT.try_with(|c| c.set(prev));
         let core = std::mem::replace(
             &mut *self.running.core.borrow_mut(),
             Box::new(Core {
@@ -321,25 +329,28 @@ impl Schedule for Arc<Shared> {
 }
 
 /// Spawns a `Send` task on the current-thread scheduler.
-pub(crate) fn spawn<F>(shared: &Arc<Shared>, future: F, spawn: Spawn) -> Task<F::Output>
+pub(crate) fn spawn<F>(shared: &Arc<Shared>, future: F, meta: SpawnMeta) -> Task<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    task::bind(shared, &shared.registry, future, spawn)
+    task::bind(shared, &shared.registry, future, meta)
 }
 
-/// Spawns a `!Send` task on the current-thread runtime running on this thread; gives the
-/// future back if there is none.
-pub(crate) fn spawn_local<F>(future: F, spawn: Spawn) -> Result<Task<F::Output>, F>
+/// Spawns a `!Send` task on `shared` if this thread is running it (inside its `block_on`);
+/// gives the future back otherwise.
+pub(crate) fn spawn_local<F>(
+    shared: &Arc<Shared>,
+    future: F,
+    meta: SpawnMeta,
+) -> Result<Task<F::Output>, F>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let shared = with_running(|r| r.map(|r| r.shared.clone()));
-    let Some(shared) = shared else {
+    if !with_running(|r| r.is_some_and(|r| Arc::ptr_eq(&r.shared, shared))) {
         return Err(future);
-    };
+    }
     {
         let mut owner = shared.local_owner.lock();
         let here = std::thread::current().id();
@@ -355,7 +366,7 @@ where
     // SAFETY: local tasks are polled only by the thread running this runtime's core, and
     // `check_local_owner` refuses to run the core on another thread while local tasks
     // live; shutdown on another thread leaks their futures instead of dropping them.
-    Ok(unsafe { task::bind_local(&shared, &shared.registry, future, spawn) })
+    Ok(unsafe { task::bind_local(shared, &shared.registry, future, meta) })
 }
 
 impl std::fmt::Debug for Shared {

@@ -1,17 +1,14 @@
 //! The schedulers: multi-thread (work-stealing, the default) and current-thread.
 
 pub(crate) mod current_thread;
-mod idle;
 pub(crate) mod multi_thread;
-mod park;
-mod queue;
 
 use std::future::Future;
 
 use crate::driver::Driver;
 use crate::loom::Arc;
 use crate::runtime::blocking::BlockingPool;
-use crate::task::{Registry, Spawn, Task};
+use crate::task::{Registry, SpawnMeta, Task};
 
 /// A handle to either scheduler; what `Handle`, the thread context and tasks hold.
 #[derive(Clone)]
@@ -20,16 +17,39 @@ pub(crate) enum Handle {
     CurrentThread(Arc<current_thread::Shared>),
 }
 
+/// A scheduler's per-thread state, lent to the thread's context
+/// ([`context::set_scheduler`](crate::runtime::context::set_scheduler)) while its loop
+/// runs there: the schedule path finds it to queue a woken task locally.
+pub(crate) enum Context {
+    /// A worker of the multi-thread scheduler.
+    MultiThread(multi_thread::Worker),
+    /// The current-thread scheduler inside `block_on`.
+    CurrentThread(current_thread::Running),
+}
+
 impl Handle {
     /// Spawns a `Send` task.
-    pub(crate) fn spawn<F>(&self, future: F, spawn: Spawn) -> Task<F::Output>
+    pub(crate) fn spawn<F>(&self, future: F, meta: SpawnMeta) -> Task<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
         match self {
-            Handle::MultiThread(shared) => multi_thread::spawn(shared, future, spawn),
-            Handle::CurrentThread(shared) => current_thread::spawn(shared, future, spawn),
+            Handle::MultiThread(shared) => multi_thread::spawn(shared, future, meta),
+            Handle::CurrentThread(shared) => current_thread::spawn(shared, future, meta),
+        }
+    }
+
+    /// Spawns a `!Send` task if this thread runs this scheduler (a current-thread runtime,
+    /// inside its `block_on`); gives the future back otherwise.
+    pub(crate) fn spawn_local<F>(&self, future: F, meta: SpawnMeta) -> Result<Task<F::Output>, F>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        match self {
+            Handle::MultiThread(_) => Err(future),
+            Handle::CurrentThread(shared) => current_thread::spawn_local(shared, future, meta),
         }
     }
 

@@ -1,11 +1,9 @@
 //! [`Builder`]: spawn a task with a name (asyncio's `create_task(coro, name=...)`).
 
 use std::future::Future;
-use std::panic::Location;
 use std::sync::Arc;
 
-use super::error::TaskId;
-use super::raw::Spawn;
+use super::raw::SpawnMeta;
 use super::{spawn_local_with, spawn_with, Task};
 use crate::runtime::Handle;
 
@@ -47,12 +45,8 @@ impl Builder {
     }
 
     #[track_caller]
-    fn spawn_info(self) -> Spawn {
-        Spawn {
-            id: TaskId::next(),
-            location: Location::caller(),
-            name: self.name,
-        }
+    fn meta(self) -> SpawnMeta {
+        SpawnMeta::new(self.name)
     }
 
     /// Spawns on the current runtime, like [`spawn`](crate::spawn).
@@ -73,7 +67,7 @@ impl Builder {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        spawn_with(future, self.spawn_info())
+        spawn_with(future, self.meta())
     }
 
     /// Spawns on the runtime of `handle`, like [`Handle::spawn`].
@@ -89,7 +83,7 @@ impl Builder {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        handle.inner.spawn(future, self.spawn_info())
+        handle.inner.spawn(future, self.meta())
     }
 
     /// Spawns a `!Send` future, like [`spawn_local`](crate::spawn_local).
@@ -112,6 +106,6 @@ impl Builder {
         F: Future + 'static,
         F::Output: 'static,
     {
-        spawn_local_with(future, self.spawn_info())
+        spawn_local_with(future, self.meta())
     }
 }

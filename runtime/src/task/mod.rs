@@ -29,7 +29,6 @@ mod waker;
 mod yield_now;
 
 use std::future::Future;
-use std::panic::Location;
 
 pub use builder::Builder;
 pub use error::{PanicPayload, TaskError, TaskId};
@@ -41,7 +40,7 @@ pub use yield_now::{yield_now, YieldNow};
 pub(crate) use join::AbortHandle;
 #[allow(unused_imports)] // used by the combinators
 pub(crate) use raw::Outcome;
-pub(crate) use raw::{Header, Notified, RawTask, Schedule, Spawn};
+pub(crate) use raw::{Header, Notified, RawTask, Schedule, SpawnMeta};
 pub(crate) use registry::Registry;
 
 use crate::runtime::context;
@@ -71,21 +70,16 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let spawn = Spawn {
-        id: TaskId::next(),
-        location: Location::caller(),
-        name: None,
-    };
-    spawn_with(future, spawn)
+    spawn_with(future, SpawnMeta::new(None))
 }
 
 #[track_caller]
-pub(crate) fn spawn_with<F>(future: F, spawn: Spawn) -> Task<F::Output>
+pub(crate) fn spawn_with<F>(future: F, meta: SpawnMeta) -> Task<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    match context::with_handle(move |h| h.spawn(future, spawn)) {
+    match context::with_handle(move |h| h.spawn(future, meta)) {
         Some(task) => task,
         None => panic!(
             "corio::spawn must be called from inside a corio runtime: wrap your code in \
@@ -118,23 +112,18 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let spawn = Spawn {
-        id: TaskId::next(),
-        location: Location::caller(),
-        name: None,
-    };
-    spawn_local_with(future, spawn)
+    spawn_local_with(future, SpawnMeta::new(None))
 }
 
 #[track_caller]
-pub(crate) fn spawn_local_with<F>(future: F, spawn: Spawn) -> Task<F::Output>
+pub(crate) fn spawn_local_with<F>(future: F, meta: SpawnMeta) -> Task<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    match crate::scheduler::current_thread::spawn_local(future, spawn) {
-        Ok(task) => task,
-        Err(_) => panic!(
+    match context::with_handle(move |h| h.spawn_local(future, meta)) {
+        Some(Ok(task)) => task,
+        Some(Err(_)) | None => panic!(
             "corio::spawn_local must be called from inside a current-thread runtime's \
              block_on (Builder::new_current_thread()); !Send futures cannot move between \
              worker threads — use corio::spawn for Send futures"
@@ -147,7 +136,7 @@ pub(crate) fn bind<F, S>(
     scheduler: &S,
     registry: &Registry,
     future: F,
-    spawn: Spawn,
+    meta: SpawnMeta,
 ) -> Task<F::Output>
 where
     F: Future + Send + 'static,
@@ -155,7 +144,7 @@ where
     S: Schedule + Clone,
 {
     // SAFETY: not local: `F` is `Send`, so any thread may poll or drop it.
-    unsafe { bind_inner(scheduler, registry, future, spawn, false) }
+    unsafe { bind_inner(scheduler, registry, future, meta, false) }
 }
 
 /// Like [`bind`] for a `!Send` future.
@@ -168,21 +157,21 @@ pub(crate) unsafe fn bind_local<F, S>(
     scheduler: &S,
     registry: &Registry,
     future: F,
-    spawn: Spawn,
+    meta: SpawnMeta,
 ) -> Task<F::Output>
 where
     F: Future + 'static,
     S: Schedule + Clone,
 {
     // SAFETY: forwarded to the caller.
-    unsafe { bind_inner(scheduler, registry, future, spawn, true) }
+    unsafe { bind_inner(scheduler, registry, future, meta, true) }
 }
 
 unsafe fn bind_inner<F, S>(
     scheduler: &S,
     registry: &Registry,
     future: F,
-    spawn: Spawn,
+    meta: SpawnMeta,
     local: bool,
 ) -> Task<F::Output>
 where
@@ -190,7 +179,7 @@ where
     S: Schedule + Clone,
 {
     // SAFETY: forwarded from the callers (`local` only with a single-thread guarantee).
-    let raw = unsafe { RawTask::new(future, scheduler.clone(), spawn, local) };
+    let raw = unsafe { RawTask::new(future, scheduler.clone(), meta, local) };
     // The three initial references: the handle, the first notification, the registry.
     let task = Task::new(raw);
     let notified = Notified::from_raw(raw);

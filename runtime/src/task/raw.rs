@@ -122,11 +122,26 @@ fn vtable<F: Future, S: Schedule>(local: bool) -> &'static Vtable {
     }
 }
 
-/// Everything a new task is made of besides its future and scheduler.
-pub(crate) struct Spawn {
-    pub(crate) id: TaskId,
-    pub(crate) location: &'static Location<'static>,
-    pub(crate) name: Option<StdArc<String>>,
+/// What a new task records besides its future and scheduler: its id, where it was
+/// spawned, and its optional name.
+pub(crate) struct SpawnMeta {
+    id: TaskId,
+    location: &'static Location<'static>,
+    name: Option<StdArc<String>>,
+}
+
+impl SpawnMeta {
+    /// A fresh task id and the caller's location (through every `#[track_caller]` frame
+    /// above: the user's `spawn` call).
+    #[inline]
+    #[track_caller]
+    pub(crate) fn new(name: Option<StdArc<String>>) -> SpawnMeta {
+        SpawnMeta {
+            id: TaskId::next(),
+            location: Location::caller(),
+            name,
+        }
+    }
 }
 
 /// A type-erased pointer to a task. Copying it does not touch the reference count.
@@ -149,7 +164,7 @@ impl RawTask {
     ///
     /// If `local` is true the caller guarantees the task is only ever polled and dropped on
     /// the current thread (`F` may be `!Send`).
-    pub(crate) unsafe fn new<F, S>(future: F, scheduler: S, spawn: Spawn, local: bool) -> RawTask
+    pub(crate) unsafe fn new<F, S>(future: F, scheduler: S, meta: SpawnMeta, local: bool) -> RawTask
     where
         F: Future + 'static,
         S: Schedule,
@@ -158,7 +173,7 @@ impl RawTask {
             header: Header {
                 state: State::new(),
                 vtable: vtable::<F, S>(local),
-                id: spawn.id,
+                id: meta.id,
                 registry_prev: UnsafeCell::new(None),
                 registry_next: UnsafeCell::new(None),
             },
@@ -168,8 +183,8 @@ impl RawTask {
             },
             trailer: Trailer {
                 waker: UnsafeCell::new(None),
-                location: spawn.location,
-                name: spawn.name,
+                location: meta.location,
+                name: meta.name,
             },
         });
         let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();

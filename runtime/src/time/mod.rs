@@ -18,8 +18,6 @@
 //! completes before its deadline; it completes on the first driver turn after it (usually
 //! within a millisecond when a worker is idle).
 
-pub(crate) mod wheel;
-
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;

@@ -24,7 +24,10 @@
 //! wake-ups. It keeps watching for a few quiet intervals after the last poll it saw, so
 //! steady load does not make it give the role up and be woken again between requests.
 
+mod idle;
 mod lifo;
+mod park;
+mod queue;
 mod worker;
 
 use std::future::Future;
@@ -32,16 +35,16 @@ use std::time::Duration;
 
 use crossbeam_utils::CachePadded;
 
+use self::idle::Idle;
 use self::lifo::LifoSlot;
-use super::idle::Idle;
-use super::park::Parker;
-use super::queue::{Injector, Local, Steal, Stealer};
+use self::park::Parker;
+use self::queue::{Injector, Local, Steal, Stealer};
 use crate::driver::Driver;
 use crate::loom::{Arc, AtomicBool, AtomicU64, Mutex, Ordering};
 use crate::runtime::blocking::BlockingPool;
-use crate::task::{self, Notified, RawTask, Registry, Schedule, Spawn, Task};
+use crate::task::{self, Notified, RawTask, Registry, Schedule, SpawnMeta, Task};
 
-pub(crate) use worker::launch;
+pub(crate) use worker::{launch, Worker};
 
 /// How long a worker must be stuck in one poll before a watcher takes its LIFO task.
 const WATCH_INTERVAL: Duration = Duration::from_millis(1);
@@ -240,12 +243,12 @@ impl Schedule for Arc<Shared> {
 }
 
 /// Spawns on the multi-thread scheduler.
-pub(crate) fn spawn<F>(shared: &Arc<Shared>, future: F, spawn: Spawn) -> Task<F::Output>
+pub(crate) fn spawn<F>(shared: &Arc<Shared>, future: F, meta: SpawnMeta) -> Task<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    task::bind(shared, &shared.registry, future, spawn)
+    task::bind(shared, &shared.registry, future, meta)
 }
 
 impl std::fmt::Debug for Shared {

@@ -2,16 +2,14 @@
 
 use std::cell::{Cell, RefCell};
 use std::io;
-use std::ptr;
 use std::time::Duration;
 
+use super::park::Parked;
+use super::queue::{Local, Steal};
 use super::{Queues, Shared, WATCH_INTERVAL, WATCH_QUIET_INTERVALS};
-use crate::driver;
 use crate::loom::{Arc, Ordering};
 use crate::runtime::context;
-use crate::scheduler::park::Parked;
-use crate::scheduler::queue::{Local, Steal};
-use crate::scheduler::Handle;
+use crate::scheduler::{self, Handle};
 use crate::task::{Notified, RawTask};
 
 /// Every this many ticks a worker checks the injector first, then does maintenance.
@@ -20,8 +18,8 @@ const GLOBAL_QUEUE_INTERVAL: u32 = 61;
 const MAX_LIFO_POLLS_IN_A_ROW: u8 = 3;
 
 /// Worker state; lives on the worker's stack and is only used through `&Worker` (the
-/// schedule path reaches it through a thread-local pointer while the loop runs).
-struct Worker {
+/// schedule path reaches it through the thread's context while the loop runs).
+pub(crate) struct Worker {
     shared: Arc<Shared>,
     index: usize,
     local: Local<Notified>,
@@ -43,19 +41,6 @@ struct Worker {
     /// it is free. Kept across watch sessions, so a watcher that ran a task and watches
     /// again does not wait a whole interval to re-check a worker it already saw stuck.
     take_reactor: Cell<bool>,
-}
-
-std::thread_local! {
-    static CURRENT: Cell<*const Worker> = const { Cell::new(ptr::null()) };
-}
-
-struct CurrentGuard(*const Worker);
-
-impl Drop for CurrentGuard {
-    fn drop(&mut self) {
-        let prev = self.0;
-        let _ = CURRENT.try_with(|c| c.set(prev));
-    }
 }
 
 /// Starts `n` worker threads named `<thread_name>-<i>`.
@@ -84,11 +69,9 @@ pub(crate) fn launch(
 }
 
 fn run(shared: Arc<Shared>, index: usize, queues: Queues) {
-    let _driver = driver::enter(shared.driver.clone());
-    let _blocking = shared.blocking.enter();
     let _context = context::enter(Handle::MultiThread(shared.clone()), true);
     let n = shared.num_workers();
-    let worker = Worker {
+    let cx = scheduler::Context::MultiThread(Worker {
         shared,
         index,
         local: queues.run,
@@ -102,16 +85,20 @@ fn run(shared: Arc<Shared>, index: usize, queues: Queues) {
         observed: RefCell::new(vec![0; n]),
         quiet: Cell::new(0),
         take_reactor: Cell::new(false),
+    });
+    let scheduler::Context::MultiThread(worker) = &cx else {
+        unreachable!("built as a worker just above")
     };
-    let _current = CurrentGuard(CURRENT.with(|c| c.replace(&worker)));
-    worker.run();
-    // Shutdown: drop the references still queued here; the registry cancels the tasks.
-    while let Some(task) = worker.local.pop().or_else(|| worker.yielded.pop()) {
-        drop(task);
-    }
-    if let Some(task) = worker.take_lifo(index) {
-        drop(task);
-    }
+    context::set_scheduler(&cx, || {
+        worker.run();
+        // Shutdown: drop the references still queued here; the registry cancels the tasks.
+        while let Some(task) = worker.local.pop().or_else(|| worker.yielded.pop()) {
+            drop(task);
+        }
+        if let Some(task) = worker.take_lifo(index) {
+            drop(task);
+        }
+    });
 }
 
 /// Queues `task` on the current worker if this thread is one of `shared`'s workers;
@@ -121,19 +108,12 @@ pub(super) fn schedule_local(
     task: Notified,
     is_yield: bool,
 ) -> Result<(), Notified> {
-    CURRENT.with(|c| {
-        let ptr = c.get();
-        if ptr.is_null() {
-            return Err(task);
+    context::with_scheduler(|cx| match cx {
+        Some(scheduler::Context::MultiThread(worker)) if Arc::ptr_eq(&worker.shared, shared) => {
+            worker.schedule(task, is_yield);
+            Ok(())
         }
-        // SAFETY: the pointer is set only while the worker's loop runs on this thread and
-        // the `Worker` lives on that loop's stack frame; we only take a shared reference.
-        let worker = unsafe { &*ptr };
-        if !Arc::ptr_eq(&worker.shared, shared) {
-            return Err(task);
-        }
-        worker.schedule(task, is_yield);
-        Ok(())
+        _ => Err(task),
     })
 }
 
