@@ -50,9 +50,9 @@ fn sleeps_on_the_current_thread_runtime() {
     with_timeout(20, || {
         let rt = Builder::new_current_thread().build().unwrap();
         rt.block_on(async {
-            // Each sleeper records when it woke: the shorter wakes first and neither wakes
-            // early. No upper bound but a generous one: a loaded machine may deschedule
-            // this thread past both deadlines, and then both fire in one turn.
+            // Each sleeper records when it woke: neither wakes early. No upper bound but a
+            // generous one: a loaded machine may deschedule this thread past both
+            // deadlines, and then both fire in one turn, in either order.
             let t = Instant::now();
             let a = spawn(async move {
                 sleep(Duration::from_millis(30)).await;
@@ -66,7 +66,6 @@ fn sleeps_on_the_current_thread_runtime() {
             let ta = a.await.unwrap();
             assert!(tb >= Duration::from_millis(10), "{tb:?}");
             assert!(ta >= Duration::from_millis(30), "{ta:?}");
-            assert!(tb <= ta, "the 10 ms sleeper woke after the 30 ms one: {tb:?} > {ta:?}");
             assert!(ta < Duration::from_secs(5), "{ta:?}");
         });
     });
