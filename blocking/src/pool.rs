@@ -2,7 +2,7 @@
 
 use crate::job::{Failure, Run};
 use crate::loom::{thread, Arc, AtomicUsize, Condvar, Mutex, Ordering};
-use crate::protocol::{Protocol, Submit, TimedOut, GROW_FANOUT, MAX_THREADS_LIMIT};
+use crate::protocol::{PoolState, Submit, TimedOut, GROW_FANOUT, MAX_THREADS_LIMIT};
 use crate::queue::{self, Receiver, Recv, Sender};
 use crate::to_thread::ToThread;
 use std::cell::RefCell;
@@ -42,18 +42,18 @@ const MAX_THREADS_ENV: &str = "CORIO_MAX_BLOCKING_THREADS";
 /// ```
 #[derive(Clone)]
 pub struct ThreadPool {
-    inner: Arc<Handle>,
+    inner: Arc<Inner>,
 }
 
-/// What the handles share; dropping it disconnects the queue.
-struct Handle {
+/// What the `ThreadPool` clones share; dropping the last one disconnects the queue.
+struct Inner {
     tx: Sender<Msg>,
     shared: Arc<Shared>,
 }
 
 /// What the worker threads share (they do not hold the sender).
 struct Shared {
-    proto: Protocol,
+    proto: PoolState,
     rx: Receiver<Msg>,
     keep_alive: Duration,
     thread_name: String,
@@ -168,7 +168,7 @@ impl Builder {
     pub fn build(self) -> ThreadPool {
         let (tx, rx) = queue::channel();
         let shared = Arc::new(Shared {
-            proto: Protocol::new(self.max_threads),
+            proto: PoolState::new(self.max_threads),
             rx,
             keep_alive: self.keep_alive,
             thread_name: self.thread_name,
@@ -182,7 +182,7 @@ impl Builder {
             injected_failures: std::sync::atomic::AtomicUsize::new(0),
         });
         ThreadPool {
-            inner: Arc::new(Handle { tx, shared }),
+            inner: Arc::new(Inner { tx, shared }),
         }
     }
 }
