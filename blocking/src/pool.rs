@@ -486,7 +486,7 @@ impl Shared {
         if self.fail_spawns.lock().unwrap().contains(&id) {
             self.injected_failures
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            return Err(std::io::Error::from_raw_os_error(11)); // EAGAIN
+            return Err(rustix::io::Errno::AGAIN.into());
         }
         thread::Builder::new()
             .name(format!("{}-{}", self.thread_name, id))
@@ -704,7 +704,8 @@ mod tests {
             err.downcast_ref::<String>().cloned().unwrap_or_default()
         });
         assert!(msg.contains("could not start a thread"), "{msg}");
-        assert!(msg.contains("os error 11"), "{msg}");
+        let eagain = std::io::Error::from(rustix::io::Errno::AGAIN).to_string();
+        assert!(msg.contains(&eagain), "{msg}");
         assert_eq!(pool.thread_count(), 0);
         // Nothing is poisoned: the next spawn works.
         let p = pool.clone();
