@@ -676,19 +676,9 @@ mod tests {
     use std::sync::mpsc;
     use std::task::Context;
 
+    /// Generous bound for a test body; a hang fails the test instead of stalling the run.
     fn within<R: Send + 'static>(body: impl FnOnce() -> R + Send + 'static) -> R {
-        let (tx, rx) = mpsc::channel();
-        let handle = std::thread::spawn(move || {
-            let _ = tx.send(body());
-        });
-        match rx.recv_timeout(Duration::from_secs(20)) {
-            Ok(r) => r,
-            Err(mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
-                Err(payload) => panic::resume_unwind(payload),
-                Ok(()) => unreachable!(),
-            },
-            Err(mpsc::RecvTimeoutError::Timeout) => panic!("test body hung"),
-        }
+        corio_test_util::within(Duration::from_secs(20), body)
     }
 
     #[test]
