@@ -21,9 +21,9 @@
 //!
 //! This library holds what they share (only under `cfg(loom)`):
 //!
-//! * [`probe`]: a counting waker and a one-shot poll helper, so a model controls exactly
+//! * `probe`: a counting waker and a one-shot poll helper, so a model controls exactly
 //!   when a future is polled and when it is dropped (the "granted, then dropped" cases);
-//! * [`broken`]: deliberately broken twins of corio's protocols, which the
+//! * `broken`: deliberately broken twins of corio's protocols, which the
 //!   `#[should_panic]` models run to prove loom finds the bug each guards against.
 
 #[cfg(loom)]
