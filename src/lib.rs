@@ -7,13 +7,7 @@
 //! });
 //! assert_eq!(out, 42);
 //! ```
-#![warn(
-    missing_docs,
-    missing_debug_implementations,
-    unreachable_pub,
-    rust_2018_idioms
-)]
-#![deny(unsafe_op_in_unsafe_fn)]
+#![forbid(unsafe_code)]
 
 #[doc(inline)]
 pub use corio_blocking as blocking;

@@ -1,27 +1,13 @@
 //! The facade's futures are lazy, like asyncio's coroutine objects: build them anywhere,
 //! hand them to `corio::run` or `block_on`.
 
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// Runs `f` on its own thread; fails the test if it takes longer than `secs`.
-fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    let worker = std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(v) => v,
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            std::panic::resume_unwind(worker.join().unwrap_err())
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("test timed out after {secs} s"),
-    }
-}
+use corio_test_util::within;
 
 #[test]
 fn corio_run_sleep() {
-    within(20, || {
+    within(Duration::from_secs(20), || {
         let start = Instant::now();
         corio::run(corio::sleep(Duration::from_millis(10)));
         assert!(start.elapsed() >= Duration::from_millis(10));
@@ -30,7 +16,7 @@ fn corio_run_sleep() {
 
 #[test]
 fn block_on_wait_for_wait_until_and_an_interval_built_outside() {
-    within(20, || {
+    within(Duration::from_secs(20), || {
         let rt = corio::Runtime::new().unwrap();
         let slow = corio::sleep(Duration::from_secs(60));
         let res = rt.block_on(corio::wait_for(slow, Duration::from_millis(5)));
@@ -55,7 +41,7 @@ fn block_on_wait_for_wait_until_and_an_interval_built_outside() {
 
 #[test]
 fn block_on_tcp_connect_built_outside() {
-    within(20, || {
+    within(Duration::from_secs(20), || {
         let rt = corio::Runtime::new().unwrap();
         let listener = rt
             .block_on(corio::net::TcpListener::bind("127.0.0.1:0"))

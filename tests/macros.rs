@@ -34,7 +34,7 @@ async fn test_can_return_result() -> Result<(), std::io::Error> {
 
 mod main_macro {
     #[corio::main(flavor = "current_thread")]
-    pub async fn main() -> u32 {
+    pub(crate) async fn main() -> u32 {
         corio::yield_now().await;
         7
     }

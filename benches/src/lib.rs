@@ -8,12 +8,6 @@
 //! Every runtime gets [`WORKERS`] worker threads. Warm workloads share one runtime per
 //! kind for the whole process ([`runtimes::corio`], [`runtimes::tokio`],
 //! [`runtimes::smol`]), built outside any timed region.
-#![warn(
-    missing_docs,
-    missing_debug_implementations,
-    unreachable_pub,
-    rust_2018_idioms
-)]
 
 use std::fmt;
 use std::time::Duration;

@@ -1,5 +1,5 @@
 //! Scheduler workloads after tokio's `rt_multi_threaded` benches, on corio, tokio and
-//! smol's async-executor, each with [`WORKERS`](crate::WORKERS) worker threads, all warm
+//! smol's async-executor, each with [`WORKERS`] worker threads, all warm
 //! (the shared runtimes are built before the timed region).
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};

@@ -1,7 +1,7 @@
 //! The three runtimes, built the same way: [`WORKERS`] worker threads, the measuring
 //! thread blocking on the workload's main future outside the worker pool.
 //!
-//! Warm workloads use one shared runtime per kind ([`corio`], [`tokio`], [`smol`]), built
+//! Warm workloads use one shared runtime per kind ([`corio()`], [`tokio()`], [`smol()`]), built
 //! on first use — outside the timed region — and kept for the life of the process. Cold
 //! workloads build their own with [`new_corio`] / [`new_tokio`].
 

@@ -27,13 +27,7 @@
 //!   pool threads survive it.
 //! * **Bounded shutdown**: [`ThreadPool::shutdown`] waits at most its timeout and reports
 //!   what was still running.
-#![warn(
-    missing_docs,
-    missing_debug_implementations,
-    unreachable_pub,
-    rust_2018_idioms
-)]
-#![deny(unsafe_op_in_unsafe_fn)]
+#![forbid(unsafe_code)]
 
 mod job;
 mod loom;

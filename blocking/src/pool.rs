@@ -2,7 +2,7 @@
 
 use crate::job::{Failure, Run};
 use crate::loom::{thread, Arc, AtomicUsize, Condvar, Mutex, Ordering};
-use crate::protocol::{Protocol, Submit, TimedOut, GROW_FANOUT, MAX_THREADS_LIMIT};
+use crate::protocol::{PoolState, Submit, TimedOut, GROW_FANOUT, MAX_THREADS_LIMIT};
 use crate::queue::{self, Receiver, Recv, Sender};
 use crate::to_thread::ToThread;
 use std::cell::RefCell;
@@ -42,18 +42,18 @@ const MAX_THREADS_ENV: &str = "CORIO_MAX_BLOCKING_THREADS";
 /// ```
 #[derive(Clone)]
 pub struct ThreadPool {
-    inner: Arc<Handle>,
+    inner: Arc<Inner>,
 }
 
-/// What the handles share; dropping it disconnects the queue.
-struct Handle {
+/// What the `ThreadPool` clones share; dropping the last one disconnects the queue.
+struct Inner {
     tx: Sender<Msg>,
     shared: Arc<Shared>,
 }
 
 /// What the worker threads share (they do not hold the sender).
 struct Shared {
-    proto: Protocol,
+    proto: PoolState,
     rx: Receiver<Msg>,
     keep_alive: Duration,
     thread_name: String,
@@ -168,7 +168,7 @@ impl Builder {
     pub fn build(self) -> ThreadPool {
         let (tx, rx) = queue::channel();
         let shared = Arc::new(Shared {
-            proto: Protocol::new(self.max_threads),
+            proto: PoolState::new(self.max_threads),
             rx,
             keep_alive: self.keep_alive,
             thread_name: self.thread_name,
@@ -182,7 +182,7 @@ impl Builder {
             injected_failures: std::sync::atomic::AtomicUsize::new(0),
         });
         ThreadPool {
-            inner: Arc::new(Handle { tx, shared }),
+            inner: Arc::new(Inner { tx, shared }),
         }
     }
 }
@@ -486,7 +486,7 @@ impl Shared {
         if self.fail_spawns.lock().unwrap().contains(&id) {
             self.injected_failures
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            return Err(std::io::Error::from_raw_os_error(11)); // EAGAIN
+            return Err(rustix::io::Errno::AGAIN.into());
         }
         thread::Builder::new()
             .name(format!("{}-{}", self.thread_name, id))
@@ -676,19 +676,9 @@ mod tests {
     use std::sync::mpsc;
     use std::task::Context;
 
+    /// Generous bound for a test body; a hang fails the test instead of stalling the run.
     fn within<R: Send + 'static>(body: impl FnOnce() -> R + Send + 'static) -> R {
-        let (tx, rx) = mpsc::channel();
-        let handle = std::thread::spawn(move || {
-            let _ = tx.send(body());
-        });
-        match rx.recv_timeout(Duration::from_secs(20)) {
-            Ok(r) => r,
-            Err(mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
-                Err(payload) => panic::resume_unwind(payload),
-                Ok(()) => unreachable!(),
-            },
-            Err(mpsc::RecvTimeoutError::Timeout) => panic!("test body hung"),
-        }
+        corio_test_util::within(Duration::from_secs(20), body)
     }
 
     #[test]
@@ -704,7 +694,8 @@ mod tests {
             err.downcast_ref::<String>().cloned().unwrap_or_default()
         });
         assert!(msg.contains("could not start a thread"), "{msg}");
-        assert!(msg.contains("os error 11"), "{msg}");
+        let eagain = std::io::Error::from(rustix::io::Errno::AGAIN).to_string();
+        assert!(msg.contains(&eagain), "{msg}");
         assert_eq!(pool.thread_count(), 0);
         // Nothing is poisoned: the next spawn works.
         let p = pool.clone();

@@ -4,7 +4,7 @@
 //! each one acquires everything released by the ones before it. That is what makes the
 //! "job pushed, then state read" vs "state written, then queue read" races sound:
 //!
-//! * a submitter **pushes its job first**, then runs [`Protocol::submit`];
+//! * a submitter **pushes its job first**, then runs [`PoolState::submit`];
 //! * a worker changes its own standing (idle, started, ...) with a transition and only
 //!   then looks at the queue.
 //!
@@ -17,7 +17,7 @@
 //!   reserved yet: a submitter that sees `idle > 0` moves one to `claimed` and spawns
 //!   nothing.
 //! * `claimed`: waiting threads reserved by a just-queued job. `idle + claimed` is exactly
-//!   the number of threads between [`Protocol::enter_idle`] and leaving the wait.
+//!   the number of threads between [`PoolState::enter_idle`] and leaving the wait.
 //! * `starting`: spawned threads that have not yet looked at the queue. Submitters that
 //!   find no idle thread while one is starting rely on it: once started, it takes a job
 //!   and, if more are still queued than the reserved and starting threads will take,
@@ -31,13 +31,13 @@
 //!
 //! A job `J` is pushed, then `submit` decides, on the state at that point:
 //! * `Spawn`: a new thread will drain the queue.
-//! * `Starting`: a starting thread's [`Protocol::started`] comes later in the order, so
+//! * `Starting`: a starting thread's [`PoolState::started`] comes later in the order, so
 //!   its queue look (and its drain) sees `J`.
 //! * `Busy` (no idle thread, at `max`): every thread is running a job or reserved; a busy
 //!   thread drains the queue before it can wait, and its `enter_idle` comes after, so it
 //!   sees `J`.
 //! * `Claimed`: some waiting thread is reserved. A waiting thread leaves only by getting a
-//!   message ([`Protocol::got_job`], then drains), by a timeout that finds `idle == 0`
+//!   message ([`PoolState::got_job`], then drains), by a timeout that finds `idle == 0`
 //!   (then it keeps a claim, stays and drains), or by a timeout that finds `idle > 0`
 //!   (exits) — and as `idle + claimed` counts the waiting threads, an exit never removes
 //!   the last reserved one.
@@ -149,22 +149,22 @@ pub(crate) enum TimedOut {
     Stay,
 }
 
-/// The pool is shut down (returned by [`Protocol::enter_idle`]).
+/// The pool is shut down (returned by [`PoolState::enter_idle`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct IsShutdown;
 
 /// The state word plus the pool's thread cap.
 #[derive(Debug)]
-pub(crate) struct Protocol {
+pub(crate) struct PoolState {
     state: AtomicU64,
     max: usize,
 }
 
-impl Protocol {
+impl PoolState {
     /// An empty pool allowing `max` threads (`1..=MAX_THREADS_LIMIT`).
     pub(crate) fn new(max: usize) -> Self {
         assert!((1..=MAX_THREADS_LIMIT).contains(&max));
-        Protocol {
+        PoolState {
             state: AtomicU64::new(0),
             max,
         }
@@ -218,7 +218,7 @@ impl Protocol {
     }
 
     /// A spawned thread is running: it is no longer `starting`. It must look at the queue
-    /// after this (and maybe call [`Protocol::grow`]).
+    /// after this (and maybe call [`PoolState::grow`]).
     pub(crate) fn started(&self) {
         self.transition(|s| (s.dec(STARTING), ()))
     }
@@ -272,7 +272,7 @@ impl Protocol {
     }
 
     /// A thread found the queue empty and is about to wait: count it idle, unless the
-    /// pool is shut down (then it must exit; call [`Protocol::exit`]).
+    /// pool is shut down (then it must exit; call [`PoolState::exit`]).
     pub(crate) fn enter_idle(&self) -> Result<(), IsShutdown> {
         self.transition(|s| {
             if s.is_shutdown() {
@@ -328,7 +328,7 @@ mod tests {
 
     #[test]
     fn spawns_then_relies_on_the_starting_thread() {
-        let p = Protocol::new(3);
+        let p = PoolState::new(3);
         assert_eq!(p.submit(), Submit::Spawn);
         assert_eq!(p.submit(), Submit::Starting);
         p.started();
@@ -352,7 +352,7 @@ mod tests {
 
     #[test]
     fn idle_threads_are_claimed_not_spawned_for() {
-        let p = Protocol::new(4);
+        let p = PoolState::new(4);
         assert_eq!(p.submit(), Submit::Spawn);
         p.started();
         assert_eq!(p.enter_idle(), Ok(()));
@@ -366,7 +366,7 @@ mod tests {
 
     #[test]
     fn a_reserved_thread_stays_on_timeout_an_unreserved_one_exits() {
-        let p = Protocol::new(4);
+        let p = PoolState::new(4);
         assert_eq!(p.submit(), Submit::Spawn);
         p.started();
         assert_eq!(p.enter_idle(), Ok(()));
@@ -379,7 +379,7 @@ mod tests {
 
     #[test]
     fn a_drained_reserved_job_frees_the_reservation() {
-        let p = Protocol::new(4);
+        let p = PoolState::new(4);
         assert_eq!(p.submit(), Submit::Spawn);
         p.started();
         assert_eq!(p.enter_idle(), Ok(()));
@@ -392,7 +392,7 @@ mod tests {
 
     #[test]
     fn shutdown_stops_submission_and_idling() {
-        let p = Protocol::new(4);
+        let p = PoolState::new(4);
         assert_eq!(p.submit(), Submit::Spawn);
         p.started();
         let before = p.shutdown();
@@ -405,7 +405,7 @@ mod tests {
 
     #[test]
     fn growth_fans_out_up_to_the_starting_limit() {
-        let p = Protocol::new(100);
+        let p = PoolState::new(100);
         assert_eq!(p.submit(), Submit::Spawn);
         p.started();
         let mut spawned = 0;
@@ -421,7 +421,7 @@ mod tests {
 
     #[test]
     fn failed_spawn_is_uncounted() {
-        let p = Protocol::new(4);
+        let p = PoolState::new(4);
         assert_eq!(p.submit(), Submit::Spawn);
         let s = p.spawn_failed();
         assert_eq!((s.threads(), s.starting()), (0, 0));

@@ -1,6 +1,7 @@
 //! Behaviour of the blocking pool under a plain `futures` executor (no corio runtime).
 
 use corio_blocking::{to_thread, ThreadPool, ToThread};
+use corio_test_util::{counting_waker, within};
 use futures::executor::block_on;
 use futures::future::join_all;
 use std::any::Any;
@@ -9,26 +10,9 @@ use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Barrier};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
-
-/// Runs `body` on its own thread and fails the test if it takes longer than `limit`
-/// (instead of hanging the test run); a panic in `body` is re-raised here.
-fn within<R: Send + 'static>(limit: Duration, body: impl FnOnce() -> R + Send + 'static) -> R {
-    let (tx, rx) = mpsc::channel();
-    let handle = thread::spawn(move || {
-        let _ = tx.send(body());
-    });
-    match rx.recv_timeout(limit) {
-        Ok(r) => r,
-        Err(mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
-            Err(payload) => panic::resume_unwind(payload),
-            Ok(()) => unreachable!("body returned without sending"),
-        },
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("test body did not finish within {limit:?}"),
-    }
-}
 
 fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;
@@ -426,13 +410,6 @@ fn thread_names_use_the_prefix() {
     }
 }
 
-struct CountingWaker(AtomicUsize);
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
 #[test]
 fn repolling_with_a_new_waker_updates_the_waker() {
     let pool = ThreadPool::builder().max_threads(1).build();
@@ -443,10 +420,8 @@ fn repolling_with_a_new_waker_updates_the_waker() {
             g.wait();
             9
         });
-        let first = Arc::new(CountingWaker(AtomicUsize::new(0)));
-        let second = Arc::new(CountingWaker(AtomicUsize::new(0)));
-        let w1 = Waker::from(first.clone());
-        let w2 = Waker::from(second.clone());
+        let (w1, first) = counting_waker();
+        let (w2, second) = counting_waker();
         assert!(Pin::new(&mut fut)
             .poll(&mut Context::from_waker(&w1))
             .is_pending());
@@ -454,8 +429,8 @@ fn repolling_with_a_new_waker_updates_the_waker() {
             .poll(&mut Context::from_waker(&w2))
             .is_pending());
         gate.wait();
-        assert!(wait_until(Duration::from_secs(5), || second.0.load(SeqCst) == 1));
-        assert_eq!(first.0.load(SeqCst), 0);
+        assert!(wait_until(Duration::from_secs(5), || second.get() == 1));
+        assert_eq!(first.get(), 0);
         assert_eq!(
             Pin::new(&mut fut).poll(&mut Context::from_waker(&w2)),
             Poll::Ready(9)

@@ -5,20 +5,20 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// `HH:MM:SS` (UTC), like Python's `time.strftime('%X')`.
-pub fn clock() -> String {
+pub(crate) fn clock() -> String {
     let (_, h, m, s, _) = split_now();
     format!("{h:02}:{m:02}:{s:02}")
 }
 
 /// `YYYY-MM-DD HH:MM:SS.ffffff` (UTC), like Python's `datetime.now()`.
-pub fn datetime() -> String {
+pub(crate) fn datetime() -> String {
     let (days, h, m, s, micros) = split_now();
     let (y, mo, d) = civil_from_days(days);
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{m:02}:{s:02}.{micros:06}")
 }
 
 /// Servers serve until interrupted, or for `CORIO_EXAMPLE_SECONDS` seconds when it is set.
-pub fn example_seconds() -> Option<Duration> {
+pub(crate) fn example_seconds() -> Option<Duration> {
     let raw = std::env::var("CORIO_EXAMPLE_SECONDS").ok()?;
     match raw.trim().parse::<f64>() {
         Ok(secs) if secs >= 0.0 => Some(Duration::from_secs_f64(secs)),

@@ -12,7 +12,7 @@ use std::time::Duration;
 use corio::net::{TcpListener, TcpStream};
 
 /// Accepts connections forever, one task per connection.
-pub async fn serve(listener: TcpListener) {
+pub(crate) async fn serve(listener: TcpListener) {
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
@@ -77,14 +77,14 @@ fn reason(code: u16) -> &'static str {
 
 /// A response: status code and body.
 #[derive(Debug)]
-pub struct Response {
-    pub status: u16,
-    pub body: String,
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    pub(crate) body: String,
 }
 
 impl Response {
     /// The number in a `{"msg": <number>}` body.
-    pub fn msg_number(&self) -> f64 {
+    pub(crate) fn msg_number(&self) -> f64 {
         self.body
             .trim_start_matches(r#"{"msg": "#)
             .trim_end_matches('}')
@@ -94,7 +94,7 @@ impl Response {
 }
 
 /// `GET path` on corio's TCP stream.
-pub async fn get(addr: SocketAddr, path: &str) -> io::Result<Response> {
+pub(crate) async fn get(addr: SocketAddr, path: &str) -> io::Result<Response> {
     let mut stream = TcpStream::connect(addr).await?;
     let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await?;
@@ -111,7 +111,7 @@ pub async fn get(addr: SocketAddr, path: &str) -> io::Result<Response> {
 }
 
 /// `GET path` with blocking std I/O (the "sync" side of the comparisons).
-pub fn get_blocking(addr: SocketAddr, path: &str) -> io::Result<Response> {
+pub(crate) fn get_blocking(addr: SocketAddr, path: &str) -> io::Result<Response> {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr)?;
     let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
@@ -138,7 +138,7 @@ fn parse(raw: &[u8]) -> io::Result<Response> {
 }
 
 /// Starts the web service on `127.0.0.1:0` in a background task and returns its address.
-pub async fn start() -> io::Result<SocketAddr> {
+pub(crate) async fn start() -> io::Result<SocketAddr> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     drop(corio::spawn(serve(listener)));
@@ -146,7 +146,7 @@ pub async fn start() -> io::Result<SocketAddr> {
 }
 
 /// A random number in `[0, 1)` (xorshift seeded from the clock; no crate needed).
-pub fn random() -> f64 {
+pub(crate) fn random() -> f64 {
     use std::cell::Cell;
     thread_local!(static STATE: Cell<u64> = Cell::new(seed()));
     STATE.with(|s| {

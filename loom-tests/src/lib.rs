@@ -22,16 +22,10 @@
 //!
 //! This library holds what they share (only under `cfg(loom)`):
 //!
-//! * [`probe`]: a counting waker and a one-shot poll helper, so a model controls exactly
+//! * `probe`: a counting waker and a one-shot poll helper, so a model controls exactly
 //!   when a future is polled and when it is dropped (the "granted, then dropped" cases);
-//! * [`broken`]: deliberately broken twins of corio's protocols, which the
+//! * `broken`: deliberately broken twins of corio's protocols, which the
 //!   `#[should_panic]` models run to prove loom finds the bug each guards against.
-#![warn(
-    missing_docs,
-    missing_debug_implementations,
-    unreachable_pub,
-    rust_2018_idioms
-)]
 
 #[cfg(loom)]
 pub mod broken;

@@ -2,13 +2,7 @@
 //!
 //! Use them through the facade crate, as `#[corio::main]` and `#[corio::test]`; the
 //! examples live on those re-exports.
-#![warn(
-    missing_docs,
-    missing_debug_implementations,
-    unreachable_pub,
-    rust_2018_idioms
-)]
-#![deny(unsafe_op_in_unsafe_fn)]
+#![forbid(unsafe_code)]
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};

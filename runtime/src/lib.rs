@@ -8,13 +8,6 @@
 //! });
 //! assert_eq!(out, "hello from a task");
 //! ```
-#![warn(
-    missing_docs,
-    missing_debug_implementations,
-    unreachable_pub,
-    rust_2018_idioms
-)]
-#![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod combinators;
 mod driver;

@@ -5,25 +5,16 @@ use std::cell::Cell;
 use std::future::{poll_fn, Future};
 use std::pin::{pin, Pin};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
-use std::task::{Context, Poll, Wake, Waker};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::Duration;
 
 use corio_runtime::{gather, try_gather};
+use corio_test_util::{counting_waker, within};
 use futures::channel::oneshot;
 use futures::executor::block_on;
-
-/// Runs `f` on a thread and fails the test if it takes longer than `limit`.
-fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(limit)
-        .expect("test body timed out or panicked")
-}
 
 /// Polls `fut` once with `waker`.
 fn poll_once<F: Future + ?Sized>(fut: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
@@ -49,13 +40,6 @@ struct DropFlag(Arc<AtomicBool>);
 impl Drop for DropFlag {
     fn drop(&mut self) {
         self.0.store(true, Ordering::SeqCst);
-    }
-}
-
-struct CountWakes(AtomicUsize);
-impl Wake for CountWakes {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -153,24 +137,19 @@ fn a_wake_repolls_only_the_woken_child_among_10_000() {
 #[test]
 fn the_parent_is_woken_once_per_round_and_only_when_needed() {
     let (txs, rxs): (Vec<_>, Vec<_>) = (0..4).map(|_| oneshot::channel::<()>()).unzip();
-    let wakes = Arc::new(CountWakes(AtomicUsize::new(0)));
-    let waker = Waker::from(wakes.clone());
+    let (waker, wakes) = counting_waker();
     let mut g = pin!(gather(rxs));
     assert!(poll_once(g.as_mut(), &waker).is_pending());
-    assert_eq!(wakes.0.load(Ordering::SeqCst), 0);
+    assert_eq!(wakes.get(), 0);
     let mut txs = txs.into_iter();
     txs.next().unwrap().send(()).unwrap();
     txs.next().unwrap().send(()).unwrap();
-    assert_eq!(
-        wakes.0.load(Ordering::SeqCst),
-        1,
-        "two wakes, one parent wake-up"
-    );
+    assert_eq!(wakes.get(), 1, "two wakes, one parent wake-up");
     assert!(poll_once(g.as_mut(), &waker).is_pending());
     for tx in txs {
         tx.send(()).unwrap();
     }
-    assert_eq!(wakes.0.load(Ordering::SeqCst), 2);
+    assert_eq!(wakes.get(), 2);
     assert!(poll_once(g.as_mut(), &waker).is_ready());
 }
 
@@ -211,8 +190,7 @@ fn gather_yields_when_the_cooperative_budget_runs_out() {
         })
     });
     let mut g = pin!(gather(children));
-    let wakes = Arc::new(CountWakes(AtomicUsize::new(0)));
-    let waker = Waker::from(wakes.clone());
+    let (waker, wakes) = counting_waker();
     let mut rounds = 0;
     loop {
         rounds += 1;
@@ -225,10 +203,7 @@ fn gather_yields_when_the_cooperative_budget_runs_out() {
         if res.is_ready() {
             break;
         }
-        assert!(
-            wakes.0.load(Ordering::SeqCst) >= rounds,
-            "gather yields with a wake"
-        );
+        assert!(wakes.get() >= rounds, "gather yields with a wake");
     }
     assert_eq!(rounds, 3);
 }

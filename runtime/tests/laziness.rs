@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use common::{current_thread, multi_thread, with_timeout};
+use common::{current_thread, multi_thread};
 use corio_runtime::net::{
     create_server, Protocol, TcpListener, TcpStream, Transport, UdpSocket, UnixListener, UnixStream,
 };
@@ -21,6 +21,7 @@ use corio_runtime::{
     as_completed, gather, try_gather, wait, wait_for, wait_until, yield_now, ReturnWhen,
     TimeoutError,
 };
+use corio_test_util::within;
 
 struct Echo;
 impl Protocol for Echo {
@@ -64,7 +65,7 @@ fn assert_names(msg: &str, what: &str, line: u32) {
 
 #[test]
 fn timer_futures_built_outside_run_on_the_runtime_that_awaits_them() {
-    with_timeout(20, || {
+    within(Duration::from_secs(20), || {
         for rt in [multi_thread(2), current_thread()] {
             let start = Instant::now();
             rt.block_on(sleep(Duration::from_millis(5)));
@@ -108,7 +109,7 @@ fn timer_futures_built_outside_run_on_the_runtime_that_awaits_them() {
 
 #[test]
 fn corio_run_awaits_a_sleep_built_before_the_runtime_exists() {
-    with_timeout(20, || {
+    within(Duration::from_secs(20), || {
         let start = Instant::now();
         corio_runtime::run(sleep(Duration::from_millis(5)));
         assert!(start.elapsed() >= Duration::from_millis(5));
@@ -117,7 +118,7 @@ fn corio_run_awaits_a_sleep_built_before_the_runtime_exists() {
 
 #[test]
 fn net_futures_built_outside_run_on_the_runtime_that_awaits_them() {
-    with_timeout(20, || {
+    within(Duration::from_secs(20), || {
         for rt in [multi_thread(2), current_thread()] {
             let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
             let addr = listener.local_addr().unwrap();
@@ -369,7 +370,7 @@ fn the_sync_socket_constructors_still_need_a_runtime_and_blame_the_callers_line(
 
 #[test]
 fn a_sleep_stays_bound_to_the_runtime_that_first_polled_it() {
-    with_timeout(20, || {
+    within(Duration::from_secs(20), || {
         let rt = multi_thread(1);
         let mut s = sleep(Duration::from_millis(20));
         rt.block_on(std::future::poll_fn(|cx| {
@@ -384,7 +385,7 @@ fn a_sleep_stays_bound_to_the_runtime_that_first_polled_it() {
 
 #[test]
 fn a_spawned_task_can_await_futures_built_outside() {
-    with_timeout(20, || {
+    within(Duration::from_secs(20), || {
         let fut = wait_for(sleep(Duration::from_millis(1)), Duration::from_secs(5));
         let rt = multi_thread(2);
         assert_eq!(rt.block_on(rt.spawn(fut)).unwrap(), Ok(()));

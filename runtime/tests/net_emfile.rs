@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use corio_runtime::net::{create_server, Protocol, TcpListener, Transport};
 
+const EMFILE: i32 = rustix::io::Errno::MFILE.raw_os_error();
+
 fn run_child(name: &str) {
     let exe = std::env::current_exe().unwrap();
     let mut child = Command::new("sh")
@@ -54,7 +56,7 @@ fn exhaust_fds() -> Vec<std::fs::File> {
         match std::fs::File::open("/dev/null") {
             Ok(f) => hog.push(f),
             Err(e) => {
-                assert_eq!(e.raw_os_error(), Some(24), "expected EMFILE, got {e}");
+                assert_eq!(e.raw_os_error(), Some(EMFILE), "expected EMFILE, got {e}");
                 return hog;
             }
         }
@@ -82,7 +84,7 @@ fn listener_emfile_child() {
             .collect();
         let mut hog = exhaust_fds();
         let err = listener.accept().await.unwrap_err();
-        assert_eq!(err.raw_os_error(), Some(24), "{err}");
+        assert_eq!(err.raw_os_error(), Some(EMFILE), "{err}");
         println!("EMFILE seen: {err}");
         // Free descriptors: the same listener accepts again.
         hog.truncate(hog.len().saturating_sub(8));
@@ -114,7 +116,7 @@ fn server_emfile_child() {
         // The accept loop now fails with EMFILE and backs off; confirm that state.
         assert_eq!(
             std::fs::File::open("/dev/null").unwrap_err().raw_os_error(),
-            Some(24)
+            Some(EMFILE)
         );
         println!("EMFILE seen: the server cannot accept");
         corio_runtime::sleep(Duration::from_millis(150)).await;

@@ -8,16 +8,7 @@ use std::time::{Duration, Instant};
 use corio_runtime::net::{create_server, Protocol, TcpListener, TcpStream, Transport};
 use corio_runtime::time::sleep;
 use corio_runtime::{spawn, Builder, Runtime};
-
-/// Runs `f` on a fresh thread and fails the test if it does not finish within `secs`.
-fn with_timeout<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(Duration::from_secs(secs))
-        .expect("test timed out (or panicked)")
-}
+use corio_test_util::within;
 
 async fn echo_server(listener: TcpListener) {
     loop {
@@ -42,7 +33,7 @@ async fn echo_server(listener: TcpListener) {
 
 #[test]
 fn echo_with_50_concurrent_clients_on_the_runtime() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         corio_runtime::run(async {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
@@ -74,7 +65,7 @@ fn echo_with_50_concurrent_clients_on_the_runtime() {
 
 #[test]
 fn split_halves_in_two_tasks() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         corio_runtime::run(async {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
@@ -174,7 +165,7 @@ async fn get(addr: std::net::SocketAddr, path: &str) -> (String, Duration) {
 
 #[test]
 fn seed_http_server_block_does_not_delay_other_clients() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         corio_runtime::run(async {
             let server = create_server(|| DemoProtocol { transport: None }, "127.0.0.1:0")
                 .await
@@ -233,7 +224,7 @@ fn protocol_lifecycle_on_the_runtime() {
             LOST.fetch_add(1, Ordering::SeqCst);
         }
     }
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         corio_runtime::run(async {
             let server = create_server(|| P, "127.0.0.1:0").await.unwrap();
             let mut c = TcpStream::connect(server.local_addr()).await.unwrap();
@@ -279,7 +270,7 @@ async fn still_blocked(blocker: corio_runtime::task::Task<()>) {
 
 #[test]
 fn io_and_timers_keep_running_while_a_worker_is_blocked() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         two_workers().block_on(async {
             let addr = start_echo_server().await;
             let started = Arc::new(AtomicBool::new(false));
@@ -323,7 +314,7 @@ fn io_keeps_running_when_an_io_woken_task_blocks_its_worker_under_load() {
     // the reactor with a single task wakes nobody); then a task woken by I/O — the only
     // task of that reactor turn — blocks its worker for 1.5 s. The echo loop must keep
     // going: the watcher takes the reactor (and any stranded task) over.
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         two_workers().block_on(async {
             let addr = start_echo_server().await;
             let (trigger_rx, trigger_tx) = std::os::unix::net::UnixStream::pair().unwrap();
@@ -368,7 +359,7 @@ fn io_keeps_running_when_an_io_woken_task_blocks_its_worker_under_load() {
 
 #[test]
 fn udp_and_unix_on_the_runtime() {
-    with_timeout(20, || {
+    within(Duration::from_secs(20), || {
         let rt = Runtime::new().unwrap();
         rt.block_on(async {
             let a = corio_runtime::net::UdpSocket::bind("127.0.0.1:0")

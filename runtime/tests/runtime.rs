@@ -8,8 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{current_thread, flavors, multi_thread, with_timeout};
+use common::{current_thread, flavors, multi_thread};
 use corio_runtime::{spawn, spawn_local, yield_now, Builder, Handle, Runtime};
+use corio_test_util::within;
 use futures::channel::oneshot;
 
 struct CountDrop(Arc<AtomicUsize>);
@@ -22,7 +23,7 @@ impl Drop for CountDrop {
 
 #[test]
 fn shutdown_runs_10_000_destructors() {
-    with_timeout(60, || {
+    within(Duration::from_secs(60), || {
         for (flavor, rt) in flavors() {
             let drops = Arc::new(AtomicUsize::new(0));
             rt.block_on(async {
@@ -53,7 +54,7 @@ fn shutdown_runs_10_000_destructors() {
 
 #[test]
 fn awaiting_a_task_of_a_dropped_runtime_gives_cancelled() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         for (flavor, rt) in flavors() {
             let task = rt.spawn(std::future::pending::<()>());
             drop(rt);
@@ -66,7 +67,7 @@ fn awaiting_a_task_of_a_dropped_runtime_gives_cancelled() {
 
 #[test]
 fn spawn_in_a_destructor_during_shutdown_is_cancelled_not_leaked() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         for (flavor, rt) in flavors() {
             let drops = Arc::new(AtomicUsize::new(0));
             struct SpawnOnDrop(Arc<AtomicUsize>);
@@ -107,7 +108,7 @@ fn block_on_inside_block_on_panics() {
 
 #[test]
 fn block_on_inside_a_task_is_refused_with_a_panic() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         let rt = multi_thread(1);
         let rt2 = current_thread();
         let err = rt
@@ -186,7 +187,7 @@ fn spawn_local_on_a_thread_waiting_for_the_core_panics() {
 
 #[test]
 fn handle_current_and_try_current() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         assert!(Handle::try_current().is_none());
         for (flavor, rt) in flavors() {
             let v = rt.block_on(async {
@@ -203,7 +204,7 @@ fn handle_current_and_try_current() {
 
 #[test]
 fn spawn_local_runs_an_rc_future() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         let rt = current_thread();
         let out = rt.block_on(async {
             let shared = Rc::new(RefCell::new(Vec::new()));
@@ -231,7 +232,7 @@ fn spawn_local_runs_an_rc_future() {
 #[test]
 #[allow(clippy::async_yields_async)] // block_on hands the Task out on purpose
 fn local_tasks_survive_between_block_on_calls_and_are_dropped_at_shutdown() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         let rt = current_thread();
         let drops = Arc::new(AtomicUsize::new(0));
         let d = drops.clone();
@@ -263,7 +264,7 @@ fn local_tasks_survive_between_block_on_calls_and_are_dropped_at_shutdown() {
 
 #[test]
 fn yield_now_goes_behind_every_ready_task_on_current_thread() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         let rt = current_thread();
         let log = Arc::new(Mutex::new(Vec::new()));
         rt.block_on(async {
@@ -290,7 +291,7 @@ fn yield_now_goes_behind_every_ready_task_on_current_thread() {
 
 #[test]
 fn current_thread_runs_in_fifo_order_like_asyncio() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         let rt = current_thread();
         let log = Arc::new(Mutex::new(Vec::new()));
         rt.block_on(async {
@@ -319,7 +320,7 @@ fn current_thread_runs_in_fifo_order_like_asyncio() {
 
 #[test]
 fn current_thread_wakes_from_other_threads() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         let rt = current_thread();
         let (tx, rx) = oneshot::channel();
         let t = std::thread::spawn(move || {
@@ -336,7 +337,7 @@ fn current_thread_wakes_from_other_threads() {
 fn lifo_slot_does_not_strand_a_task_behind_a_blocked_worker() {
     // Task A wakes B (B lands in A's worker's LIFO slot) and then blocks its worker for
     // a second. B must run on the other worker long before that.
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         let rt = multi_thread(2);
         for _ in 0..3 {
             let (b_tx, b_rx) = oneshot::channel::<()>();
@@ -373,7 +374,7 @@ fn lifo_slot_does_not_strand_a_task_behind_a_blocked_worker() {
 
 #[test]
 fn block_on_can_be_called_repeatedly_and_tasks_survive() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         for (flavor, rt) in flavors() {
             let counter = Arc::new(AtomicUsize::new(0));
             let (tx, rx) = oneshot::channel::<()>();
@@ -395,7 +396,7 @@ fn block_on_can_be_called_repeatedly_and_tasks_survive() {
 
 #[test]
 fn block_on_from_several_threads_at_once() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         for (flavor, rt) in flavors() {
             let rt = Arc::new(rt);
             let threads: Vec<_> = (0..4)
@@ -429,7 +430,7 @@ fn threads_named(prefix: &str) -> Vec<String> {
 
 #[test]
 fn worker_threads_n_spawns_exactly_n_named_threads() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         for n in [1usize, 3] {
             let prefix = format!("wt{n}x");
             let rt = Builder::new_multi_thread()
@@ -470,7 +471,7 @@ fn worker_threads_n_spawns_exactly_n_named_threads() {
 #[test]
 fn all_workers_run_tasks_in_parallel() {
     // 4 tasks that each wait for all 4 to have started: only possible on 4 threads.
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         let rt = multi_thread(4);
         let barrier = Arc::new(std::sync::Barrier::new(4));
         let tasks: Vec<_> = (0..4)
@@ -497,7 +498,7 @@ fn all_workers_run_tasks_in_parallel() {
 
 #[test]
 fn run_shuts_the_runtime_down() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         let drops = Arc::new(AtomicUsize::new(0));
         let guard = CountDrop(drops.clone());
         let out = corio_runtime::run(async move {

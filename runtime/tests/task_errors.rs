@@ -7,10 +7,12 @@ mod common;
 use std::error::Error;
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
-use common::{current_thread, with_timeout};
+use common::current_thread;
 use corio_runtime::task::PanicPayload;
 use corio_runtime::{spawn, GroupError, TaskError, TaskGroup};
+use corio_test_util::within;
 
 type BoxError = Box<dyn Error + Send + Sync + 'static>;
 
@@ -51,7 +53,7 @@ async fn cancelled_task_with_a_boxed_error() -> Result<(), BoxError> {
 
 #[test]
 fn task_await_question_mark_into_anyhow_and_box_dyn_error() {
-    with_timeout(20, || {
+    within(Duration::from_secs(20), || {
         let rt = current_thread();
         let err = rt.block_on(panicking_task_with_anyhow()).unwrap_err();
         assert_eq!(err.to_string(), "task panicked: boom 2");
@@ -74,7 +76,7 @@ fn task_await_question_mark_into_anyhow_and_box_dyn_error() {
 
 #[test]
 fn a_shared_task_error_is_readable_from_other_threads() {
-    with_timeout(20, || {
+    within(Duration::from_secs(20), || {
         let rt = current_thread();
         let err = rt
             .block_on(rt.spawn(async { panic!("{}", String::from("shared")) }))
@@ -101,7 +103,7 @@ fn a_shared_task_error_is_readable_from_other_threads() {
 
 #[test]
 fn a_non_string_panic_payload_still_displays() {
-    with_timeout(20, || {
+    within(Duration::from_secs(20), || {
         let rt = current_thread();
         let err = rt
             .block_on(rt.spawn(async { std::panic::panic_any(7_u64) }))
@@ -129,7 +131,7 @@ async fn panicking_group() -> Result<Vec<u32>, BoxError> {
 
 #[test]
 fn group_join_question_mark_into_anyhow_and_box_dyn_error() {
-    with_timeout(20, || {
+    within(Duration::from_secs(20), || {
         let rt = current_thread();
         let err = rt.block_on(failing_group()).unwrap_err();
         assert_eq!(err.to_string(), "1 task of the group failed: disk full");

@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
-use common::{flavors, multi_thread, with_timeout};
+use common::{flavors, multi_thread};
 use corio_runtime::task::{Builder, TaskState};
 use corio_runtime::{spawn, yield_now, TaskError};
+use corio_test_util::within;
 use futures::channel::oneshot;
 
 /// Sets a flag when dropped.
@@ -22,7 +23,7 @@ impl Drop for DropFlag {
 
 #[test]
 fn spawn_100_000_tasks() {
-    with_timeout(60, || {
+    within(Duration::from_secs(60), || {
         for (flavor, rt) in flavors() {
             let sum = rt.block_on(async {
                 let tasks: Vec<_> = (0..100_000u64).map(|i| spawn(async move { i })).collect();
@@ -39,7 +40,7 @@ fn spawn_100_000_tasks() {
 
 #[test]
 fn spawn_from_outside_then_await() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         for (flavor, rt) in flavors() {
             let tasks: Vec<_> = (0..1000u64)
                 .map(|i| rt.spawn(async move { i * 2 }))
@@ -66,7 +67,7 @@ fn chain(depth: usize, done: oneshot::Sender<usize>) {
 
 #[test]
 fn chained_spawn_depth_10_000() {
-    with_timeout(60, || {
+    within(Duration::from_secs(60), || {
         for (flavor, rt) in flavors() {
             let out = rt.block_on(async {
                 let (tx, rx) = oneshot::channel();
@@ -80,7 +81,7 @@ fn chained_spawn_depth_10_000() {
 
 #[test]
 fn cancel_before_first_poll() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         for (flavor, rt) in flavors() {
             rt.block_on(async {
                 let polled = Arc::new(AtomicBool::new(false));
@@ -111,7 +112,7 @@ fn cancel_before_first_poll() {
 
 #[test]
 fn cancel_while_pending_drops_the_future_before_the_awaiter_sees_cancelled() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         for (flavor, rt) in flavors() {
             rt.block_on(async {
                 let dropped = Arc::new(AtomicBool::new(false));
@@ -138,7 +139,7 @@ fn cancel_while_pending_drops_the_future_before_the_awaiter_sees_cancelled() {
 
 #[test]
 fn cancel_after_completion_returns_false_and_keeps_the_output() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         for (flavor, rt) in flavors() {
             rt.block_on(async {
                 let task = spawn(async { 5 });
@@ -154,7 +155,7 @@ fn cancel_after_completion_returns_false_and_keeps_the_output() {
 
 #[test]
 fn cancel_during_a_poll_waits_for_the_poll_to_return() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         let rt = multi_thread(2);
         let (in_poll_tx, in_poll_rx) = mpsc::channel();
         let release = Arc::new(AtomicBool::new(false));
@@ -190,7 +191,7 @@ fn cancel_during_a_poll_waits_for_the_poll_to_return() {
 
 #[test]
 fn panic_is_caught_with_its_payload_and_the_worker_survives() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         let rts = vec![
             ("one worker", multi_thread(1)),
             ("current_thread", common::current_thread()),
@@ -227,7 +228,7 @@ fn panic_in_destructor_during_cancel_is_caught() {
             panic!("drop panicked");
         }
     }
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         for (flavor, rt) in flavors() {
             rt.block_on(async {
                 let (started_tx, started_rx) = oneshot::channel::<()>();
@@ -252,7 +253,7 @@ fn panic_in_destructor_during_cancel_is_caught() {
 
 #[test]
 fn dropping_a_task_detaches_it() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         for (flavor, rt) in flavors() {
             let (tx, rx) = oneshot::channel();
             rt.block_on(async move {
@@ -268,7 +269,7 @@ fn dropping_a_task_detaches_it() {
 
 #[test]
 fn names_and_default_display() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         for (flavor, rt) in flavors() {
             rt.block_on(async {
                 let named = Builder::new()
@@ -328,7 +329,7 @@ fn every_spawn_path_records_the_callers_line() {
 
 #[test]
 fn task_ids_are_unique_and_increasing_per_thread() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         let rt = common::current_thread();
         rt.block_on(async {
             let a = spawn(async {});
@@ -343,7 +344,7 @@ fn task_ids_are_unique_and_increasing_per_thread() {
 
 #[test]
 fn current_task_and_all_tasks() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         assert!(corio_runtime::current_task().is_none());
         assert!(corio_runtime::all_tasks().is_empty());
         for (flavor, rt) in flavors() {
@@ -388,7 +389,7 @@ fn current_task_and_all_tasks() {
 #[test]
 fn many_wakes_from_many_threads() {
     // Stress the wake/park protocol: tasks woken from plain threads must all run.
-    with_timeout(60, || {
+    within(Duration::from_secs(60), || {
         for (flavor, rt) in flavors() {
             for _round in 0..20 {
                 let mut senders = Vec::new();
@@ -431,7 +432,7 @@ fn many_wakes_from_many_threads() {
 
 #[test]
 fn awaiting_task_cancelled_while_it_awaits_another() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         for (flavor, rt) in flavors() {
             rt.block_on(async {
                 let victim_dropped = Arc::new(AtomicBool::new(false));
@@ -463,7 +464,7 @@ fn awaiting_task_cancelled_while_it_awaits_another() {
 fn coop_budget_makes_a_busy_task_yield_to_others() {
     // A task completing 1 000 always-ready operations in a row is preempted by the
     // 128-unit budget, so a task spawned after it runs before it finishes.
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         let rt = common::current_thread();
         rt.block_on(async {
             let other_ran = Arc::new(AtomicBool::new(false));

@@ -4,20 +4,11 @@ use std::time::{Duration, Instant};
 
 use corio_runtime::time::{interval, sleep, sleep_until};
 use corio_runtime::{spawn, Builder, Runtime};
-
-/// Runs `f` on a fresh thread and fails the test if it does not finish within `secs`.
-fn with_timeout<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(Duration::from_secs(secs))
-        .expect("test timed out (or panicked)")
-}
+use corio_test_util::within;
 
 #[test]
 fn sleeps_of_various_durations_on_the_multi_thread_runtime() {
-    with_timeout(20, || {
+    within(Duration::from_secs(20), || {
         let rt = Runtime::new().unwrap();
         rt.block_on(async {
             let start = Instant::now();
@@ -47,7 +38,7 @@ fn sleeps_of_various_durations_on_the_multi_thread_runtime() {
 
 #[test]
 fn sleeps_on_the_current_thread_runtime() {
-    with_timeout(20, || {
+    within(Duration::from_secs(20), || {
         let rt = Builder::new_current_thread().build().unwrap();
         rt.block_on(async {
             // Each sleeper records when it woke: neither wakes early. No upper bound but a
@@ -73,7 +64,7 @@ fn sleeps_on_the_current_thread_runtime() {
 
 #[test]
 fn hundred_thousand_spawned_sleeping_tasks() {
-    with_timeout(60, || {
+    within(Duration::from_secs(60), || {
         let rt = Runtime::new().unwrap();
         let took = rt.block_on(async {
             let start = Instant::now();
@@ -95,7 +86,7 @@ fn hundred_thousand_spawned_sleeping_tasks() {
 
 #[test]
 fn interval_ticks_and_bursts_on_the_runtime() {
-    with_timeout(20, || {
+    within(Duration::from_secs(20), || {
         corio_runtime::run(async {
             let period = Duration::from_millis(15);
             let mut iv = interval(period);
@@ -113,7 +104,7 @@ fn interval_ticks_and_bursts_on_the_runtime() {
 
 #[test]
 fn sleep_until_and_spawned_timers_from_another_thread_wake_a_parked_runtime() {
-    with_timeout(20, || {
+    within(Duration::from_secs(20), || {
         let rt = Runtime::new().unwrap();
         // Spawned from outside the runtime while every worker is parked.
         std::thread::sleep(Duration::from_millis(20));
@@ -130,7 +121,7 @@ fn sleep_until_and_spawned_timers_from_another_thread_wake_a_parked_runtime() {
 
 #[test]
 fn a_sleep_built_outside_a_runtime_runs_on_the_runtime_that_awaits_it() {
-    with_timeout(20, || {
+    within(Duration::from_secs(20), || {
         let s = sleep(Duration::from_millis(5)); // building it needs no runtime
         let start = Instant::now();
         Builder::new_current_thread().build().unwrap().block_on(s);

@@ -58,13 +58,6 @@
 //! With `RUSTFLAGS="--cfg loom"` every atomic, cell and internal lock comes from
 //! `loom`, so a `loom::model` test explores the interleavings of code using these
 //! primitives.
-#![warn(
-    missing_docs,
-    missing_debug_implementations,
-    unreachable_pub,
-    rust_2018_idioms
-)]
-#![deny(unsafe_op_in_unsafe_fn)]
 
 #[doc(hidden)]
 pub mod coop;

@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 
 use futures_core::stream::{FusedStream, Stream};
 
-use super::ready::ReadyQueue;
+use super::ready_queue::ReadyQueue;
 use crate::task::{Task, TaskError};
 
 /// Yields the outputs of `tasks` in completion order. [asyncio: `as_completed`]

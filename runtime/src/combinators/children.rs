@@ -7,7 +7,7 @@ use std::mem;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::ready::ReadyQueue;
+use super::ready_queue::ReadyQueue;
 
 /// One child: running, finished with its output, or emptied.
 enum Slot<F: Future> {

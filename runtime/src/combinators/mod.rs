@@ -22,7 +22,7 @@ mod children;
 mod gather;
 mod group_error;
 mod join;
-mod ready;
+mod ready_queue;
 mod task_group;
 mod timeout_error;
 mod try_gather;

@@ -17,7 +17,7 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use super::group_error::GroupError;
-use super::ready::ReadyQueue;
+use super::ready_queue::ReadyQueue;
 use crate::loom::Mutex;
 use crate::task::{AbortHandle, Task, TaskError};
 

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::ready::ReadyQueue;
+use super::ready_queue::ReadyQueue;
 use crate::task::{Outcome, Task};
 use crate::time::{deadline_after, Origin, Sleep};
 

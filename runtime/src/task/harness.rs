@@ -64,6 +64,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                     // SAFETY: RUNNING gives us exclusive access to the stage, and the future
                     // never moves: it lives in the task allocation until it is dropped.
                     match unsafe { &mut *ptr } {
+                        // SAFETY: pinned in place, as above.
                         Stage::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(&mut cx),
                         _ => unreachable!("polled a task whose future is gone"),
                     }

@@ -1,32 +1,10 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code, unreachable_pub)]
 
-use std::sync::mpsc;
 use std::time::Duration;
 
 use corio_runtime::{Builder, Runtime};
-
-/// Runs `f` on its own thread and fails the test if it does not finish within `secs`.
-pub fn with_timeout<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    let handle = std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(v) => {
-            handle.join().unwrap();
-            v
-        }
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            // The closure panicked: re-raise its panic here.
-            match handle.join() {
-                Err(payload) => std::panic::resume_unwind(payload),
-                Ok(()) => unreachable!(),
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("test timed out after {secs} s"),
-    }
-}
+use corio_test_util::within;
 
 pub fn multi_thread(workers: usize) -> Runtime {
     Builder::new_multi_thread()
@@ -56,7 +34,5 @@ pub fn run_within<T: Send + 'static>(
     limit: Duration,
     body: impl std::future::Future<Output = T> + Send + 'static,
 ) -> T {
-    with_timeout(limit.as_secs().max(1), move || {
-        Runtime::new().unwrap().block_on(body)
-    })
+    within(limit, move || Runtime::new().unwrap().block_on(body))
 }

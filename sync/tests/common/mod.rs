@@ -5,35 +5,15 @@ use futures::executor::LocalPool;
 use futures::task::LocalSpawnExt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
-use std::task::{Context, Poll, Wake, Waker};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-/// Counts how often it was woken.
-#[derive(Default)]
-pub struct WakeCount(AtomicUsize);
-
-impl Wake for WakeCount {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-impl WakeCount {
-    pub fn get(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-/// A waker that counts its wakes.
-pub fn counting_waker() -> (Waker, Arc<WakeCount>) {
-    let c = Arc::new(WakeCount::default());
-    (Waker::from(c.clone()), c)
-}
+/// A waker that counts its wakes, and its counter (`WakeCount::get`). Not every test file
+/// uses them (`dead_code` does not cover re-exports).
+#[allow(unused_imports)]
+pub use corio_test_util::{counting_waker, WakeCount};
 
 /// Polls once with a no-op waker.
 pub fn poll<F: Future + ?Sized>(f: &mut Pin<Box<F>>) -> Poll<F::Output> {
@@ -60,17 +40,11 @@ pub fn pending<F: Future + ?Sized>(f: &mut Pin<Box<F>>) {
     assert!(poll(f).is_pending(), "expected Pending, got Ready");
 }
 
-/// Runs `f` on its own thread and fails the test if it does not finish in `secs`.
+/// Runs `f` on its own thread and fails the test if it does not finish in `secs`; a
+/// panic in `f` is re-raised with its own payload.
+#[track_caller]
 pub fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(v) => v,
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("test did not finish within {secs} s"),
-        Err(mpsc::RecvTimeoutError::Disconnected) => panic!("test thread panicked"),
-    }
+    corio_test_util::within(Duration::from_secs(secs), f)
 }
 
 /// Yields to the executor once (returns `Pending` after waking itself).

@@ -290,24 +290,11 @@ impl UnixStream {
     }
 }
 
-/// `EINPROGRESS` on this OS (std has no stable `ErrorKind` for it and corio-runtime does
-/// not depend on libc). Unix-domain sockets on Linux report `EAGAIN` (`WouldBlock`) when
-/// the backlog is full instead; BSDs may report `EINPROGRESS`.
+/// `EINPROGRESS` (std has no stable `ErrorKind` for it). Unix-domain sockets on Linux
+/// report `EAGAIN` (`WouldBlock`) when the backlog is full instead; BSDs may report
+/// `EINPROGRESS`.
 fn in_progress() -> Option<i32> {
-    if cfg!(any(target_os = "linux", target_os = "android")) {
-        Some(115)
-    } else if cfg!(any(
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "freebsd",
-        target_os = "openbsd",
-        target_os = "netbsd",
-        target_os = "dragonfly"
-    )) {
-        Some(36)
-    } else {
-        None
-    }
+    Some(rustix::io::Errno::INPROGRESS.raw_os_error())
 }
 
 impl fmt::Debug for UnixStream {

@@ -154,14 +154,7 @@ impl std::fmt::Debug for ReadyQueue {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
-
-    struct CountingWaker(AtomicUsize);
-    impl Wake for CountingWaker {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
+    use corio_test_util::counting_waker;
 
     fn drain(q: &mut ReadyQueue) -> Vec<usize> {
         std::iter::from_fn(|| q.pop()).collect()
@@ -178,8 +171,7 @@ mod tests {
 
     #[test]
     fn wakes_are_deduplicated_and_in_wake_order() {
-        let parent = Arc::new(CountingWaker(AtomicUsize::new(0)));
-        let parent_waker = Waker::from(parent.clone());
+        let (parent_waker, parent) = counting_waker();
         let mut q = ReadyQueue::new(5);
         q.begin(&parent_waker);
         drain(&mut q);
@@ -189,12 +181,12 @@ mod tests {
         let by_value = q.waker(1).clone();
         by_value.wake();
         // Only the first wake after the parent's poll wakes the parent.
-        assert_eq!(parent.0.load(Ordering::SeqCst), 1);
+        assert_eq!(parent.get(), 1);
         q.begin(&parent_waker);
         assert_eq!(drain(&mut q), vec![3, 1]);
         // Popping cleared the flags: a new wake queues again and wakes the parent again.
         q.waker(3).wake_by_ref();
-        assert_eq!(parent.0.load(Ordering::SeqCst), 2);
+        assert_eq!(parent.get(), 2);
         q.begin(&parent_waker);
         assert_eq!(drain(&mut q), vec![3]);
     }
