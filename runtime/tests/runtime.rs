@@ -148,7 +148,7 @@ fn spawn_local_on_multi_thread_panics() {
 
 #[test]
 fn spawn_local_on_a_thread_waiting_for_the_core_panics() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         // One thread runs the current-thread scheduler; another enters the same runtime
         // with block_on and waits for the core: it does not run the scheduler, so it
         // cannot own local tasks.

@@ -297,7 +297,7 @@ async fn spawned_at() -> (&'static str, u32) {
 
 #[test]
 fn every_spawn_path_records_the_callers_line() {
-    with_timeout(30, || {
+    within(Duration::from_secs(30), || {
         let rt = common::current_thread();
         let handle = rt.handle();
         let (task, line) = (rt.spawn(spawned_at()), line!());
