@@ -27,7 +27,7 @@ fn example_path(name: &str) -> PathBuf {
 
 /// A running example; killed if the test fails before `finish` collects it, so a failed
 /// server test does not leave a process holding its port for the next run.
-struct Running(Child);
+struct Running(Child, Option<std::thread::JoinHandle<String>>);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -44,7 +44,35 @@ fn spawn(name: &str, envs: &[(&str, &str)]) -> Running {
     for (k, v) in envs {
         cmd.env(k, v);
     }
-    Running(cmd.spawn().expect("start example"))
+    Running(cmd.spawn().expect("start example"), None)
+}
+
+/// Starts a server example on a port the OS picks (`CORIO_EXAMPLE_ADDR=127.0.0.1:0`, so
+/// runs sharing the machine never collide) and returns it with the address from its
+/// "serving on [http://]ADDR" line. The rest of its output is collected in the
+/// background and returned, after that line, by [`finish`].
+fn spawn_server(name: &str, envs: &[(&str, &str)]) -> (Running, String) {
+    use std::io::BufRead;
+    let mut envs = envs.to_vec();
+    envs.push(("CORIO_EXAMPLE_ADDR", "127.0.0.1:0"));
+    let mut running = spawn(name, &envs);
+    let mut stdout = std::io::BufReader::new(running.0.stdout.take().unwrap());
+    let mut head = String::new();
+    let addr = loop {
+        let mut line = String::new();
+        let n = stdout.read_line(&mut line).expect("read example output");
+        assert!(n > 0, "{name} exited before printing its address:\n{head}");
+        head.push_str(&line);
+        if let Some(rest) = line.trim().strip_prefix("serving on ") {
+            break rest.trim_start_matches("http://").to_string();
+        }
+    };
+    running.1 = Some(std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = stdout.read_to_string(&mut rest);
+        head + &rest
+    }));
+    (running, addr)
 }
 
 /// Waits for the child at most `limit`; kills it and fails if it runs longer.
@@ -53,13 +81,19 @@ fn finish(mut running: Running, name: &str, limit: Duration) -> (String, Duratio
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait().expect("wait for example") {
-            let mut out = String::new();
-            child
-                .stdout
-                .take()
-                .unwrap()
-                .read_to_string(&mut out)
-                .unwrap();
+            let out = match running.1.take() {
+                Some(collector) => collector.join().expect("collect example output"),
+                None => {
+                    let mut out = String::new();
+                    child
+                        .stdout
+                        .take()
+                        .unwrap()
+                        .read_to_string(&mut out)
+                        .unwrap();
+                    out
+                }
+            };
             let mut err = String::new();
             child
                 .stderr
@@ -384,18 +418,14 @@ fn http_get(addr: &str, path: &str) -> String {
 
 #[test]
 fn test_web_server() {
-    let addr = "127.0.0.1:18000";
-    let child = spawn(
-        "test_web_server",
-        &[("CORIO_EXAMPLE_SECONDS", "4"), ("CORIO_EXAMPLE_ADDR", addr)],
-    );
     let start = Instant::now();
-    let resp = http_get(addr, "/");
+    let (child, addr) = spawn_server("test_web_server", &[("CORIO_EXAMPLE_SECONDS", "4")]);
+    let resp = http_get(&addr, "/");
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
     assert!(resp.contains(r#"{"msg": "ok"}"#), "{resp}");
     assert!(start.elapsed() >= Duration::from_millis(900));
     let (out, _) = finish(child, "test_web_server", Duration::from_secs(20));
-    assert!(out.contains("serving on http://127.0.0.1:18000"));
+    assert!(out.contains(&format!("serving on http://{addr}")), "{out}");
 }
 
 #[test]
@@ -413,16 +443,15 @@ fn fetch_many() {
 
 #[test]
 fn protocol_http_server() {
-    let addr = "127.0.0.1:18888";
-    let child = spawn(
-        "protocol_http_server",
-        &[("CORIO_EXAMPLE_SECONDS", "5"), ("CORIO_EXAMPLE_ADDR", addr)],
-    );
+    let (child, addr) = spawn_server("protocol_http_server", &[("CORIO_EXAMPLE_SECONDS", "5")]);
     // A /block request is in flight while / answers at once.
-    let blocker = std::thread::spawn(move || http_get(addr, "/block"));
+    let blocker = {
+        let addr = addr.clone();
+        std::thread::spawn(move || http_get(&addr, "/block"))
+    };
     std::thread::sleep(Duration::from_millis(300));
     let start = Instant::now();
-    let resp = http_get(addr, "/");
+    let resp = http_get(&addr, "/");
     assert!(
         start.elapsed() < Duration::from_secs(2),
         "/ waited for /block"
