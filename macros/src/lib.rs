@@ -1,7 +1,8 @@
-//! `#[corio::main]` and `#[corio::test]`: run an `async fn` on a corio runtime.
+//! `#[corio::main]` and `#[corio::test]`: run an `async fn` on a corio runtime; and the
+//! expansion behind `corio::select!`.
 //!
-//! Use them through the facade crate, as `#[corio::main]` and `#[corio::test]`; the
-//! examples live on those re-exports.
+//! Use them through the facade crate, as `#[corio::main]`, `#[corio::test]` and
+//! `corio::select!`; the examples live on those re-exports.
 #![warn(
     missing_docs,
     missing_debug_implementations,
@@ -9,6 +10,9 @@
     rust_2018_idioms
 )]
 #![deny(unsafe_op_in_unsafe_fn)]
+#![forbid(unsafe_code)]
+
+mod select;
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
@@ -39,6 +43,16 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(args, item, Kind::Test).unwrap_or_else(|e| e.to_compile_error().into())
+}
+
+/// The expansion behind `corio::select!`; use that macro, which passes its own crate
+/// path as the first, parenthesized token group: `select_impl!((::corio) branches..)`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn select_impl(input: TokenStream) -> TokenStream {
+    select::expand(input.into())
+        .unwrap_or_else(|e| e.to_compile_error())
+        .into()
 }
 
 #[derive(Clone, Copy, PartialEq)]
