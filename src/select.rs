@@ -51,7 +51,9 @@
 /// losers each time, so use operations that lose nothing when dropped. Every waiting
 /// future of [`corio::sync`](crate::sync) is cancel-safe: a dropped `Queue::get`, `Lock`
 /// acquisition or `Event::wait` that was already granted its item, lock or notification
-/// hands it to the next waiter (or back to the front of the queue).
+/// hands it to the next waiter (or back to the front of the queue). A queue handle used
+/// as a stream (`Some(item) = items.next()`, with `futures::StreamExt`) goes further: its
+/// pending get stays with the handle between iterations, so it keeps its place in line.
 ///
 /// # asyncio → corio
 ///

@@ -310,6 +310,10 @@ async fn queue_consumer_loop_with_a_shutdown_event() {
         let (q, stop) = (q.clone(), stop.clone());
         async move {
             for i in 0..N {
+                if i % 500 == 0 {
+                    // Let the consumer find the queue empty now and then.
+                    corio::sleep(Duration::from_millis(2)).await;
+                }
                 q.put(i).await.unwrap();
             }
             q.join().await; // every item taken and marked done
@@ -363,4 +367,76 @@ fn works_with_any_future_under_any_executor() {
     drop(tx1); // rx1 resolves to Err(Canceled): its branch is disabled
     tx2.send("second").unwrap();
     assert_eq!(waiter.join().unwrap(), "second");
+}
+
+/// Queues are streams: a consumer races the next item of its queue handle against a
+/// shutdown event and a branch that often wins (so the `next()` futures are often dropped
+/// mid-wait). The handle keeps its pending get between iterations: nothing is lost.
+#[corio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn select_over_a_queue_stream_and_a_shutdown_event() {
+    use futures::StreamExt;
+    const N: u32 = 2000;
+    let q = Queue::new(4);
+    let stop = Arc::new(Event::new());
+    let producer = corio::spawn({
+        let (q, stop) = (q.clone(), stop.clone());
+        async move {
+            for i in 0..N {
+                if i % 500 == 0 {
+                    // Let the consumer find the queue empty now and then.
+                    corio::sleep(Duration::from_millis(2)).await;
+                }
+                q.put(i).await.unwrap();
+            }
+            q.join().await;
+            stop.set();
+        }
+    });
+    let consume = async {
+        let mut items = q.clone();
+        let mut got = Vec::new();
+        let mut other = 0u32;
+        loop {
+            corio::select! {
+                Some(x) = items.next() => {
+                    got.push(x);
+                    q.task_done().unwrap();
+                }
+                _ = stop.wait() => break,
+                _ = corio::yield_now() => other += 1,
+            }
+        }
+        (got, other)
+    };
+    let (got, other) = corio::wait_for(consume, Duration::from_secs(30))
+        .await
+        .expect("consumer loop hung");
+    producer.await.unwrap();
+    assert_eq!(got, (0..N).collect::<Vec<_>>());
+    assert!(other > 0, "the competing branch never won");
+}
+
+/// Merging two queue streams until both end (tokio's stream-merge loop): a stream that
+/// returned `None` disables its branch, and `else` breaks once both are done.
+#[corio::test]
+async fn merge_two_queue_streams_until_both_end() {
+    use futures::StreamExt;
+    let (a, b) = (Queue::new(0), Queue::new(0));
+    for i in 0..3 {
+        a.put_nowait(i).unwrap();
+        b.put_nowait(10 + i).unwrap();
+    }
+    a.shutdown(false);
+    b.shutdown(false);
+    let (mut sa, mut sb) = (a.clone(), b.clone());
+    let mut got = Vec::new();
+    loop {
+        corio::select! {
+            Some(x) = sa.next() => got.push(x),
+            Some(y) = sb.next() => got.push(y),
+            else => break,
+        }
+    }
+    got.sort();
+    assert_eq!(got, [0, 1, 2, 10, 11, 12]);
 }
