@@ -139,6 +139,21 @@
 ///     assert_eq!(winner, "first");
 /// });
 /// ```
+///
+/// Patterns are `match` patterns, with the same binding modes, in every edition:
+///
+/// ```edition2024
+/// corio::run(async {
+///     let limit = 5;
+///     let mut total = 7;
+///     let got = corio::select! {
+///         biased;
+///         (name, &6) = async { ("six", &limit) } => name,   // 5 != 6: disabled
+///         &mut (ref mut t) = async { &mut total } => { *t += 1; "total" }
+///     };
+///     assert_eq!((got, total), ("total", 8));
+/// });
+/// ```
 #[macro_export]
 macro_rules! select {
     ($($input:tt)*) => {

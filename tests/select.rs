@@ -171,6 +171,19 @@ async fn patterns_bind_by_value_with_modifiers_alternatives_and_structs() {
     };
     assert_eq!(body, "created");
     assert_eq!(calls, 1);
+
+    // Reference patterns: `&6` does not match `&5`, so that branch is disabled.
+    let (five, mut seven) = (5, 7);
+    let got = corio::select! {
+        biased;
+        (_, &6) = async { ("six", &five) } => 6,
+        Some(&n) = async { Some(&five) } => n,
+    };
+    assert_eq!(got, 5);
+    let got = corio::select! {
+        &mut ref mut n = async { &mut seven } => { *n += 1; *n }
+    };
+    assert_eq!((got, seven), (8, 8));
 }
 
 #[corio::test]

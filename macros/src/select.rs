@@ -20,8 +20,8 @@
 //! ```
 //!
 //! The pattern is first checked against a reference to the output, inside the `poll_fn`
-//! (with `ref`/`mut` binding modifiers removed, so it type-checks against `&Output`), and
-//! applied by value in the final `match`. No `unsafe`, no allocation: `pin!` pins each
+//! (rewritten by [`clean_pattern`] so it type-checks against `&Output` in every edition),
+//! and applied by value in the final `match`. No `unsafe`, no allocation: `pin!` pins each
 //! future in place, and the generated future is `Send` when every branch future is.
 
 use proc_macro2::{Span, TokenStream as TokenStream2};
@@ -152,10 +152,18 @@ fn block_like(expr: &Expr) -> bool {
     )
 }
 
-/// Removes `ref`, `ref mut` and `mut` from bindings and `mut` from `&mut` patterns, so
-/// the pattern can be tested against a shared reference to the value (bindings then bind
-/// by reference, and are unused: only whether it matches counts).
+/// Rewrites a branch's pattern into one that tests the same shape against a shared
+/// reference to the value, under match ergonomics, in every edition: binding modifiers
+/// (`ref`, `ref mut`, `mut`) are removed, and reference patterns `&p` / `&mut p` become `p`
+/// (a non-reference pattern dereferences the references it meets, so `p` matches exactly
+/// when `&p` did). Only whether it matches counts; its bindings are unused.
 fn clean_pattern(pat: &mut Pat) {
+    if let Pat::Reference(reference) = pat {
+        let mut inner = (*reference.pat).clone();
+        clean_pattern(&mut inner);
+        *pat = inner;
+        return;
+    }
     match pat {
         Pat::Ident(ident) => {
             ident.by_ref = None;
@@ -166,10 +174,6 @@ fn clean_pattern(pat: &mut Pat) {
         }
         Pat::Or(or) => or.cases.iter_mut().for_each(clean_pattern),
         Pat::Paren(paren) => clean_pattern(&mut paren.pat),
-        Pat::Reference(reference) => {
-            reference.mutability = None;
-            clean_pattern(&mut reference.pat);
-        }
         Pat::Slice(slice) => slice.elems.iter_mut().for_each(clean_pattern),
         Pat::Struct(strukt) => strukt
             .fields
@@ -331,4 +335,65 @@ pub(crate) fn expand(input: TokenStream2) -> syn::Result<TokenStream2> {
             _ => ::core::unreachable!("select!: the pattern matched by reference but not by value"),
         }
     }})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::ToTokens;
+
+    fn cleaned(src: &str) -> String {
+        let mut pat = syn::parse::Parser::parse_str(Pat::parse_multi_with_leading_vert, src)
+            .expect("a pattern");
+        clean_pattern(&mut pat);
+        pat.to_token_stream().to_string()
+    }
+
+    #[test]
+    fn clean_pattern_drops_binding_modifiers_and_reference_patterns() {
+        assert_eq!(cleaned("mut x"), "x");
+        assert_eq!(cleaned("Some(ref x)"), "Some (x)");
+        assert_eq!(cleaned("(ref mut a, &b, &mut c)"), "(a , b , c)");
+        assert_eq!(cleaned("&mut (ref mut d)"), "(d)");
+        assert_eq!(cleaned("Some(&0) | None"), "Some (0) | None");
+        assert_eq!(
+            cleaned("Reply { code: mut c @ 200..=299, ref body }"),
+            "Reply { code : c @ 200 ..= 299 , body }"
+        );
+        assert_eq!(cleaned("[first, ref rest @ ..]"), "[first , rest @ ..]");
+    }
+
+    fn error(input: TokenStream2) -> String {
+        expand(input).expect_err("invalid input").to_string()
+    }
+
+    #[test]
+    fn parses_modes_branches_preconditions_and_else() {
+        let out =
+            expand(quote!((::corio) biased; Some(x) = f(), if ok => x, _ = g() => { 0 } else => 1))
+                .expect("valid input");
+        let text = out.to_string();
+        assert!(text.contains("poll_fn"));
+        assert!(
+            !text.contains("__select :: start"),
+            "biased must not rotate"
+        );
+        let out = expand(quote!((::corio) a = f() => a, b = g() => b)).expect("valid input");
+        assert!(out
+            .to_string()
+            .contains(":: corio :: __select :: start (2u32)"));
+        // Only `else`: its expression, nothing to poll.
+        let out = expand(quote!((::corio) else => 5)).expect("valid input");
+        assert!(!out.to_string().contains("poll_fn"));
+    }
+
+    #[test]
+    fn errors_say_what_is_wrong() {
+        assert!(error(quote!((::corio))).contains("needs at least one"));
+        assert!(error(quote!((::corio) fast; a = f() => a)).contains("only mode is `biased;`"));
+        assert!(error(quote!((::corio) else => 1, a = f() => a)).contains("must come last"));
+        assert!(error(quote!((::corio) a => 1)).contains("expected `=` after the pattern"));
+        assert!(error(quote!((::corio) a = f() 1)).contains("expected `=>`"));
+        assert!(error(quote!((::corio) a = f() => a b = g() => b)).contains("expected `,`"));
+    }
 }
