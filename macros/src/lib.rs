@@ -1,8 +1,7 @@
-//! `#[corio::main]` and `#[corio::test]`: run an `async fn` on a corio runtime; and the
-//! expansion behind `corio::select!`.
+//! corio's macros: `#[corio::main]`, `#[corio::test]` (run an `async fn`) and `select!`.
 //!
-//! Use them through the facade crate, as `#[corio::main]`, `#[corio::test]` and
-//! `corio::select!`; the examples live on those re-exports.
+//! Use them through the facade crate, as `#[corio::main]` and `#[corio::test]`; the
+//! examples live on those re-exports.
 #![warn(
     missing_docs,
     missing_debug_implementations,
@@ -10,9 +9,6 @@
     rust_2018_idioms
 )]
 #![deny(unsafe_op_in_unsafe_fn)]
-#![forbid(unsafe_code)]
-
-mod select;
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
@@ -21,6 +17,8 @@ use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, ItemFn, Lit, Meta, Token};
+
+mod select;
 
 /// Runs an `async fn main` on a corio runtime (multi-thread unless told otherwise).
 ///
