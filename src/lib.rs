@@ -95,6 +95,10 @@ pub use corio_runtime::{
     GroupError, GroupShutDown, ReturnWhen, TaskGroup, TimeoutError,
 };
 
+mod select;
+#[doc(hidden)]
+pub use select::support as __select;
+
 /// The README's code runs as a doc test, so it stays true.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

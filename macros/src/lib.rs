@@ -1,4 +1,4 @@
-//! `#[corio::main]` and `#[corio::test]`: run an `async fn` on a corio runtime.
+//! corio's macros: `#[corio::main]`, `#[corio::test]` (run an `async fn`) and `select!`.
 //!
 //! Use them through the facade crate, as `#[corio::main]` and `#[corio::test]`; the
 //! examples live on those re-exports.
@@ -11,6 +11,8 @@ use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, ItemFn, Lit, Meta, Token};
+
+mod select;
 
 /// Runs an `async fn main` on a corio runtime (multi-thread unless told otherwise).
 ///
@@ -33,6 +35,16 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(args, item, Kind::Test).unwrap_or_else(|e| e.to_compile_error().into())
+}
+
+/// The expansion behind `corio::select!`; use that macro, which passes its own crate
+/// path as the first, parenthesized token group: `select_impl!((::corio) branches..)`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn select_impl(input: TokenStream) -> TokenStream {
+    select::expand(input.into())
+        .unwrap_or_else(|e| e.to_compile_error())
+        .into()
 }
 
 #[derive(Clone, Copy, PartialEq)]

@@ -9,6 +9,8 @@
 //! * **Getters** wait only while the queue is empty. A `put` while getters wait gives its
 //!   item straight to the oldest getter's node. A getter dropped after receiving an item
 //!   gives it to the next getter, or back to the front of the queue ([`State::give_back`]).
+//!   A getter is a [`Get`] future or a queue handle's pending stream get (see
+//!   `stream.rs`); both run the one protocol, [`Core::poll_get`] and [`Core::cancel_get`].
 //! * **Putters** wait only while the queue is full. A `get` that frees a slot does not
 //!   take the oldest putter's item: it *reserves* the slot for that putter and wakes it
 //!   ([`State::admit_putter`]). The item enters the queue only when that put completes
@@ -286,8 +288,109 @@ impl<T> Core<T> {
     }
 }
 
+impl<T> Core<T> {
+    /// Polls one get: takes an item, or links `waiter` at the back of the getters and
+    /// waits until a `put` (or a dropped getter) hands it one, or a shutdown wakes it.
+    /// Used by [`Get`] and by each queue handle's `Stream` implementation.
+    ///
+    /// # Safety
+    /// `waiter` and `phase` belong to one get, polled only on this core; once `phase` is
+    /// `Waiting`, `waiter` stays at the same address until [`cancel_get`](Self::cancel_get)
+    /// was called with them or this poll returned `Ready`.
+    pub(super) unsafe fn poll_get(
+        &self,
+        waiter: &Waiter<Option<T>>,
+        phase: &mut Phase,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<T, QueueShutDown>> {
+        ready!(coop::poll_proceed(cx));
+        match *phase {
+            Phase::Idle => {
+                let mut st = self.state.lock();
+                if let Some((v, waker)) = st.try_get(self.maxsize) {
+                    drop(st);
+                    *phase = Phase::Done;
+                    if let Some(w) = waker {
+                        w.wake();
+                    }
+                    return Poll::Ready(Ok(v));
+                }
+                if st.shutdown {
+                    *phase = Phase::Done;
+                    return Poll::Ready(Err(QueueShutDown(())));
+                }
+                // SAFETY: unlinked, and stays in place until cancelled or completed (our
+                // contract); cancel_get removes it unless notified.
+                unsafe { st.getters.push_back(waiter, cx.waker()) };
+                *phase = Phase::Waiting;
+            }
+            Phase::Waiting => {
+                if !waiter.is_notified() {
+                    let mut st = self.state.lock();
+                    if !waiter.is_notified() {
+                        // SAFETY: not notified under the lock: linked.
+                        let old = unsafe { st.getters.update_waker(waiter, cx.waker()) };
+                        drop(st);
+                        drop(old);
+                        coop::refund();
+                        return Poll::Pending;
+                    }
+                }
+                *phase = Phase::Done;
+                // SAFETY: notified: unlinked, the payload is ours.
+                return Poll::Ready(match unsafe { waiter.with_data(Option::take) } {
+                    Some(v) => Ok(v),
+                    None => Err(QueueShutDown(())),
+                });
+            }
+            Phase::Done => panic!("queue get future polled after completion"),
+        }
+        coop::refund();
+        Poll::Pending
+    }
+
+    /// Cancels one get (its future or handle is being dropped): unlinks a waiting
+    /// `waiter`, or, if it was already handed an item, gives the item to the next getter
+    /// or back to the front of the queue ([`State::give_back`]).
+    ///
+    /// # Safety
+    /// `waiter` and `phase` belong to one get polled only on this core with
+    /// [`poll_get`](Self::poll_get), and `phase` is its current phase.
+    pub(super) unsafe fn cancel_get(&self, waiter: &Waiter<Option<T>>, phase: Phase) {
+        if phase != Phase::Waiting {
+            return;
+        }
+        let mut st = if waiter.is_notified() {
+            None
+        } else {
+            let mut st = self.state.lock();
+            if !waiter.is_notified() {
+                // SAFETY: not notified under the lock: linked.
+                let waker = unsafe { st.getters.remove(waiter) };
+                drop(st);
+                drop(waker);
+                return;
+            }
+            Some(st)
+        };
+        // Notified: unlinked. Handed an item we will never return? Give it back.
+        // SAFETY: notified, so the payload is ours.
+        let Some(v) = (unsafe { waiter.with_data(Option::take) }) else {
+            return;
+        };
+        let mut st = st.take().unwrap_or_else(|| self.state.lock());
+        let mut wakers = WakeList::new();
+        let dropped = st.give_back(v, &mut wakers);
+        drop(st);
+        wakers.wake_all();
+        drop(dropped);
+    }
+}
+
+/// Where one get, put or join is: not started, linked in a waiter list (or woken and not
+/// yet completed), or completed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
+pub(super) enum Phase {
     Idle,
     Waiting,
     Done,
@@ -485,84 +588,18 @@ impl<T> Future for Get<'_, T> {
     type Output = Result<T, QueueShutDown>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        ready!(coop::poll_proceed(cx));
         // SAFETY: nothing is moved out of the pinned future; the waiter stays in place.
         let this = unsafe { self.get_unchecked_mut() };
-        let core = this.core;
-        match this.phase {
-            Phase::Idle => {
-                let mut st = core.state.lock();
-                if let Some((v, waker)) = st.try_get(core.maxsize) {
-                    drop(st);
-                    this.phase = Phase::Done;
-                    if let Some(w) = waker {
-                        w.wake();
-                    }
-                    return Poll::Ready(Ok(v));
-                }
-                if st.shutdown {
-                    this.phase = Phase::Done;
-                    return Poll::Ready(Err(QueueShutDown(())));
-                }
-                // SAFETY: pinned, unlinked; Drop removes it unless notified.
-                unsafe { st.getters.push_back(&this.waiter, cx.waker()) };
-                this.phase = Phase::Waiting;
-            }
-            Phase::Waiting => {
-                if !this.waiter.is_notified() {
-                    let mut st = core.state.lock();
-                    if !this.waiter.is_notified() {
-                        // SAFETY: not notified under the lock: linked.
-                        let old = unsafe { st.getters.update_waker(&this.waiter, cx.waker()) };
-                        drop(st);
-                        drop(old);
-                        coop::refund();
-                        return Poll::Pending;
-                    }
-                }
-                this.phase = Phase::Done;
-                // SAFETY: notified: unlinked, the payload is ours.
-                return Poll::Ready(match unsafe { this.waiter.with_data(Option::take) } {
-                    Some(v) => Ok(v),
-                    None => Err(QueueShutDown(())),
-                });
-            }
-            Phase::Done => panic!("queue get future polled after completion"),
-        }
-        coop::refund();
-        Poll::Pending
+        // SAFETY: the waiter is pinned in this future, belongs to this get only, and
+        // `Drop` cancels the get before the waiter is freed.
+        unsafe { this.core.poll_get(&this.waiter, &mut this.phase, cx) }
     }
 }
 
 impl<T> Drop for Get<'_, T> {
     fn drop(&mut self) {
-        if self.phase != Phase::Waiting {
-            return;
-        }
-        let mut st = if self.waiter.is_notified() {
-            None
-        } else {
-            let mut st = self.core.state.lock();
-            if !self.waiter.is_notified() {
-                // SAFETY: not notified under the lock: linked.
-                let waker = unsafe { st.getters.remove(&self.waiter) };
-                drop(st);
-                drop(waker);
-                return;
-            }
-            Some(st)
-        };
-        // Notified: unlinked. Handed an item we will never return? Give it back.
-        // SAFETY: notified, so the payload is ours.
-        let Some(v) = (unsafe { self.waiter.with_data(Option::take) }) else {
-            return;
-        };
-        let mut st = st.take().unwrap_or_else(|| self.core.state.lock());
-        let mut wakers = WakeList::new();
-        let dropped = st.give_back(v, &mut wakers);
-        drop(st);
-        wakers.wake_all();
-        drop(dropped);
+        // SAFETY: `waiter` and `phase` are this get's, only ever polled on `self.core`.
+        unsafe { self.core.cancel_get(&self.waiter, self.phase) }
     }
 }
 

@@ -3,18 +3,23 @@
 //!
 //! All three share one implementation and API; they differ only in which item `get`
 //! returns: the oldest, the newest, or the smallest. Each is a cheap `Clone` handle to
-//! the same queue.
+//! the same queue, and a `futures_core::Stream` of its items (until shutdown): each handle
+//! keeps its own pending get, so clones are independent consumers.
 
 mod core;
 mod store;
+mod stream;
 
 pub use self::core::{Get, Join, Put};
 
 use self::core::Core;
 use self::store::Store;
+use self::stream::Handle;
 use crate::error::{GetError, PutError, TaskDoneError};
-use crate::loom::Arc;
+use futures_core::Stream;
 use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 macro_rules! queue_type {
     (
@@ -23,10 +28,13 @@ macro_rules! queue_type {
     ) => {
         $(#[$meta])*
         pub struct $name<T> {
-            core: Arc<Core<T>>,
+            /// The shared queue, and this handle's own pending stream get.
+            core: Handle<T>,
         }
 
         impl<T> Clone for $name<T> {
+            /// Another handle to the same queue. It starts with no pending stream get of
+            /// its own: a get this handle's stream is waiting on stays with this handle.
             fn clone(&self) -> Self {
                 Self { core: self.core.clone() }
             }
@@ -47,7 +55,7 @@ macro_rules! queue_type {
             /// assert!(q.empty());
             /// ```
             pub fn new(maxsize: usize) -> Self {
-                Self { core: Arc::new(Core::new(maxsize, Store::$store())) }
+                Self { core: Handle::new(Core::new(maxsize, Store::$store())) }
             }
         }
 
@@ -239,6 +247,43 @@ macro_rules! queue_type {
             /// ```
             pub fn maxsize(&self) -> usize {
                 self.core.maxsize()
+            }
+        }
+
+        /// A stream of the queue's items: `get` until the queue is shut down, then `None`
+        /// once it is empty [asyncio: `while True: item = await q.get()` ending at
+        /// `QueueShutDown`].
+        ///
+        /// Each handle keeps its own pending get between polls (it holds its place in the
+        /// line of getters), so clones are independent consumers and
+        /// `q.clone().collect()` works. Waiting allocates one node per handle, once, and
+        /// reuses it: nothing per item.
+        ///
+        /// Cancel-safe like [`get`](Self::get): dropping a handle whose stream was
+        /// already handed an item passes it to the next getter (or back to the front of
+        /// the queue). An item handed to a handle's pending stream get waits for that
+        /// handle: it is returned by the handle's next `poll_next`, not by a
+        /// [`get`](Self::get) on the same handle, so while a `next()` of a handle is
+        /// pending elsewhere, take items through another clone.
+        ///
+        /// ```
+        /// use futures::StreamExt;
+        /// # futures::executor::block_on(async {
+        #[doc = concat!("let q = corio_sync::", stringify!($name), "::new(0);")]
+        /// for i in [2, 1, 3] {
+        ///     q.put(i).await.unwrap();
+        /// }
+        /// q.shutdown(false); // the stream ends once the queue is empty
+        /// let mut items: Vec<i32> = q.clone().collect().await;
+        /// items.sort();
+        /// assert_eq!(items, [1, 2, 3]);
+        /// # });
+        /// ```
+        impl<T> Stream for $name<T> {
+            type Item = T;
+
+            fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+                self.get_mut().core.poll_next(cx)
             }
         }
     };
