@@ -443,6 +443,7 @@ fn a_thousand_children_at_once_on_two_workers() {
             let all_spawned = Arc::new(corio_sync::Event::new());
             let done = Arc::new(AtomicBool::new(false));
             let ticks_during = Arc::new(AtomicUsize::new(0));
+            let spawn_ns = Arc::new(AtomicUsize::new(0));
 
             let ticker = {
                 let (in_flight, done, ticks) =
@@ -463,18 +464,21 @@ fn a_thousand_children_at_once_on_two_workers() {
             let started = Instant::now();
             let tasks: Vec<_> = (0..CHILDREN)
                 .map(|_| {
-                    let (in_flight, max_in_flight, all_spawned) = (
+                    let (in_flight, max_in_flight, all_spawned, spawn_ns) = (
                         in_flight.clone(),
                         max_in_flight.clone(),
                         all_spawned.clone(),
+                        spawn_ns.clone(),
                     );
                     crate::spawn(async move {
+                        let t = Instant::now();
                         let mut child = Command::new("true")
                             .stdin(Stdio::null())
                             .stdout(Stdio::null())
                             .stderr(Stdio::null())
                             .spawn()
                             .unwrap();
+                        spawn_ns.fetch_add(t.elapsed().as_nanos() as usize, Ordering::SeqCst);
                         let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                         max_in_flight.fetch_max(now, Ordering::SeqCst);
                         if now == CHILDREN {
@@ -502,9 +506,36 @@ fn a_thousand_children_at_once_on_two_workers() {
                 "the ticking task never ran while children were in flight"
             );
             eprintln!(
-                "{CHILDREN} children in {took:?}; ticker: {during} ticks while children \
-                 were in flight, {total_ticks} in all"
+                "{CHILDREN} children in {took:?} ({:?} per spawn call); ticker: {during} \
+                 ticks while children were in flight, {total_ticks} in all",
+                Duration::from_nanos((spawn_ns.load(Ordering::SeqCst) / CHILDREN) as u64)
             );
         })
+    });
+}
+
+#[test]
+fn types_are_send_sync_unpin_and_futures_send() {
+    fn send_sync_unpin<T: Send + Sync + Unpin>() {}
+    fn send<T: Send>(_: &T) {}
+    send_sync_unpin::<Command>();
+    send_sync_unpin::<Child>();
+    send_sync_unpin::<ChildStdin>();
+    send_sync_unpin::<ChildStdout>();
+    send_sync_unpin::<ChildStderr>();
+    let mut cmd = Command::new("true");
+    send(&cmd.output());
+    send(&cmd.status());
+}
+
+#[test]
+fn a_child_outlives_the_runtime_that_spawned_it() {
+    within(20, || {
+        let rt = multi(1);
+        let mut child = rt.block_on(async { Command::new("sleep").arg("0.1").spawn().unwrap() });
+        drop(rt); // its pidfd's reactor is gone: the wait falls back to polling
+        current().block_on(async {
+            assert!(child.wait().await.unwrap().success());
+        });
     });
 }
