@@ -22,7 +22,8 @@
 //!
 //! `spawn` registers the pipes and the exit watch with the runtime it is called in, so it
 //! panics outside a runtime; [`Command::output`] and [`Command::status`] are lazy futures
-//! that spawn when first polled.
+//! that spawn when first polled. The pipes belong to that runtime (like sockets); the
+//! exit watch follows whichever runtime awaits the child.
 //!
 //! # Examples
 //!

@@ -6,7 +6,9 @@
 //!
 //! - Linux: a pidfd (`pidfd_open`) registered with the runtime's reactor. The kernel makes
 //!   it readable when the child exits; then `waitpid(pid, WNOHANG)` (std's `try_wait`)
-//!   collects the status. No thread blocks and no signal handler is involved.
+//!   collects the status. No thread blocks and no signal handler is involved. The pidfd
+//!   moves to the reactor of whichever runtime waits, so a child spawned on one runtime
+//!   can be awaited on another (even while the first is idle or gone).
 //! - Fallback (kernels without `pidfd_open` (`ENOSYS`), a pidfd the reactor cannot take,
 //!   other Unix systems, or a runtime that shut down under a pidfd): `waitpid(pid,
 //!   WNOHANG)` on corio timers with a backoff from 1 ms up to 50 ms. A child's exit is then
@@ -75,17 +77,38 @@ enum Watch {
     /// A pidfd on the reactor: readable once the child has exited.
     #[cfg(target_os = "linux")]
     Pidfd(PollEvented<std::os::fd::OwnedFd>),
-    /// `waitpid(WNOHANG)` after each `sleep`, the delay doubling up to [`MAX_BACKOFF`].
+    /// `waitpid(WNOHANG)` after each sleep, the delay doubling up to [`MAX_BACKOFF`].
     Poll {
-        sleep: Option<Sleep>,
+        timer: Option<Backoff>,
         backoff: Duration,
     },
+}
+
+/// One backoff delay of the polling fallback, and the runtime polling it (a `Sleep`
+/// belongs to the runtime that first polled it).
+#[derive(Debug)]
+struct Backoff {
+    sleep: Sleep,
+    /// The driver current when the sleep was made (`None`: made outside any runtime,
+    /// where polling it panics with corio's message).
+    driver: Option<Arc<Driver>>,
+}
+
+impl Backoff {
+    /// True if the sleep can be polled on the thread whose current driver is `current`:
+    /// same runtime, still running.
+    fn usable_from(&self, current: Option<&Arc<Driver>>) -> bool {
+        match (&self.driver, current) {
+            (Some(mine), Some(now)) => Arc::ptr_eq(mine, now) && !mine.is_shutdown(),
+            _ => false,
+        }
+    }
 }
 
 impl Watch {
     fn polling() -> Watch {
         Watch::Poll {
-            sleep: None,
+            timer: None,
             backoff: FIRST_BACKOFF,
         }
     }
@@ -154,31 +177,55 @@ impl Reaper {
             match &mut self.watch {
                 #[cfg(target_os = "linux")]
                 Watch::Pidfd(pidfd) => {
-                    // Readiness says the child may have exited: look. "Not yet" is reported
-                    // as WouldBlock, which clears the readiness and waits for the next event
-                    // (std's own errors travel inside the Ok so they are told apart from the
-                    // reactor's).
-                    let polled = pidfd.poll_io(cx, crate::driver::Direction::Read, |_| match child
-                        .try_wait()
-                    {
-                        Ok(None) => Err(io::ErrorKind::WouldBlock.into()),
-                        other => Ok(other),
+                    // The pidfd follows the runtime that waits: the runtime it was
+                    // registered with may be idle (a current-thread runtime outside
+                    // `block_on`) or gone.
+                    let elsewhere = crate::driver::with_current(|now| {
+                        (!Arc::ptr_eq(now, pidfd.driver())).then(|| now.clone())
                     });
-                    match ready!(polled) {
-                        Ok(Ok(Some(status))) => return Poll::Ready(Ok(status)),
-                        Ok(Ok(None)) => unreachable!("mapped to WouldBlock above"),
-                        Ok(Err(e)) => return Poll::Ready(Err(e)),
+                    if let Some(Some(now)) = elsewhere {
+                        self.watch = match std::mem::replace(&mut self.watch, Watch::polling()) {
+                            Watch::Pidfd(old) => PollEvented::with_driver(now, old.into_inner())
+                                .map_or_else(|_| Watch::polling(), Watch::Pidfd),
+                            other => other,
+                        };
+                        continue;
+                    }
+                    // Readiness says the child may have exited: look. "Not yet" is reported
+                    // as WouldBlock, which clears the readiness and waits for the next event;
+                    // std's own errors travel inside the Ok, told apart from the reactor's.
+                    let look = |_: &std::os::fd::OwnedFd| match child.try_wait() {
+                        Ok(Some(status)) => Ok(Ok(status)),
+                        Ok(None) => Err(io::ErrorKind::WouldBlock.into()),
+                        Err(e) => Ok(Err(e)),
+                    };
+                    match ready!(pidfd.poll_io(cx, crate::driver::Direction::Read, look)) {
+                        Ok(result) => return Poll::Ready(result),
                         // The pidfd's runtime shut down: keep watching by polling.
                         Err(_) => self.watch = Watch::polling(),
                     }
                 }
-                Watch::Poll { sleep, backoff } => {
+                Watch::Poll { timer, backoff } => {
                     if let Some(status) = child.try_wait()? {
                         return Poll::Ready(Ok(status));
                     }
-                    let timer = sleep.get_or_insert_with(|| crate::time::sleep(*backoff));
-                    ready!(Pin::new(timer).poll(cx));
-                    *sleep = None;
+                    let current = crate::driver::with_current(Arc::clone);
+                    let pending = match timer {
+                        // A wait cut short on a runtime that is gone since: its timer cannot
+                        // be polled any more, so the same deadline moves to this runtime.
+                        Some(t) if !t.usable_from(current.as_ref()) => {
+                            t.sleep = crate::time::sleep_until(t.sleep.deadline());
+                            t.driver = current;
+                            t
+                        }
+                        Some(t) => t,
+                        None => timer.insert(Backoff {
+                            sleep: crate::time::sleep(*backoff),
+                            driver: current,
+                        }),
+                    };
+                    ready!(Pin::new(&mut pending.sleep).poll(cx));
+                    *timer = None;
                     *backoff = (*backoff * 2).min(MAX_BACKOFF);
                 }
             }

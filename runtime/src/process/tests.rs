@@ -539,3 +539,39 @@ fn a_child_outlives_the_runtime_that_spawned_it() {
         });
     });
 }
+
+#[test]
+fn a_polling_wait_cut_short_resumes_on_another_runtime() {
+    within(20, || {
+        let rt = multi(1);
+        let mut child = rt.block_on(async {
+            let mut child = Command::new("sleep")
+                .arg("0.2")
+                .force_polling()
+                .spawn()
+                .unwrap();
+            // Leaves a pending backoff timer of this runtime in the watch.
+            let r = crate::wait_for(child.wait(), Duration::from_millis(30)).await;
+            assert!(r.is_err());
+            child
+        });
+        drop(rt);
+        current().block_on(async {
+            assert!(child.wait().await.unwrap().success());
+        });
+    });
+}
+
+#[test]
+fn a_child_is_awaited_on_another_runtime_while_its_own_is_idle() {
+    within(20, || {
+        // A current-thread runtime only watches its reactor inside block_on: the wait on
+        // the second runtime must not depend on it.
+        let idle = current();
+        let mut child = idle.block_on(async { Command::new("sleep").arg("0.1").spawn().unwrap() });
+        multi(1).block_on(async {
+            assert!(child.wait().await.unwrap().success());
+        });
+        drop(idle);
+    });
+}
