@@ -804,9 +804,15 @@ impl Drop for Child {
         // it. Without a live runtime the reaper's own drop puts it on the orphan list.
         let live = driver::with_current(|d| !d.is_shutdown()).unwrap_or(false);
         if let (true, Some(handle)) = (live, Handle::try_current()) {
-            drop(handle.spawn(async move {
+            let name = format!("corio::process reaper of pid {}", self.pid);
+            let wait = async move {
                 let _ = poll_fn(|cx| reaper.poll_wait(cx)).await;
-            }));
+            };
+            drop(
+                crate::task::Builder::new()
+                    .name(name)
+                    .spawn_on(wait, &handle),
+            );
         }
     }
 }

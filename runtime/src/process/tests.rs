@@ -575,3 +575,28 @@ fn a_child_is_awaited_on_another_runtime_while_its_own_is_idle() {
         drop(idle);
     });
 }
+
+#[test]
+fn the_background_reaper_is_a_named_task() {
+    within(20, || {
+        multi(2).block_on(async {
+            let child = Command::new("sleep").arg("0.3").spawn().unwrap();
+            let pid = child.id().unwrap();
+            drop(child);
+            let name = format!("corio::process reaper of pid {pid}");
+            assert!(crate::all_tasks()
+                .iter()
+                .any(|t| t.name() == Some(name.as_str())));
+            // It ends once the child is reaped.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while crate::all_tasks()
+                .iter()
+                .any(|t| t.name() == Some(name.as_str()))
+            {
+                assert!(Instant::now() < deadline, "the reaper task never finished");
+                crate::sleep(Duration::from_millis(10)).await;
+            }
+            assert!(not_zombie(proc_state(pid)));
+        })
+    });
+}
