@@ -27,6 +27,8 @@ pub use corio_runtime::net;
 #[doc(inline)]
 pub use corio_runtime::net::create_server;
 #[doc(inline)]
+pub use corio_runtime::process;
+#[doc(inline)]
 pub use corio_runtime::time::{interval, interval_at, sleep, sleep_until, Interval, Sleep};
 
 /// Runs `async fn main` on a corio runtime (asyncio's `asyncio.run(main())`).

@@ -462,3 +462,38 @@ fn protocol_http_server() {
     // The server stopped before /block's 10 s: that connection was closed unanswered.
     let _ = blocker.join();
 }
+
+#[test]
+fn subprocess() {
+    let (out, _) = run("subprocess", 60);
+    assert_in_order(
+        &out,
+        &[
+            "[\"ls /zzz\" exited with 2]",
+            "[stderr]",
+            "/zzz",
+            "exited with 0]",
+            "[stdout]\nhello",
+            "ls:\na.txt\nb.txt\nc.txt\n",
+            "ls exited with Some(0)",
+            "tick 1",
+            "tick 2",
+            "tick 3",
+            "the ticker exited with Some(4)",
+            "sleep 30 was killed by signal Some(9)",
+            "no-such-program-here: not found",
+        ],
+    );
+    // The two shells ran at once: about 1 s, not 2 s.
+    let both = elapsed_line(&out, "both took");
+    assert!(
+        both < 1.9,
+        "the shells ran one after the other: {both}s\n{out}"
+    );
+    // Lines were printed as the child wrote them, not all at its exit.
+    let at = |tick: &str| -> f64 {
+        let line = out.lines().find(|l| l.ends_with(tick)).unwrap();
+        line.split('s').next().unwrap().parse().unwrap()
+    };
+    assert!(at("tick 3") - at("tick 1") >= 0.5, "{out}");
+}

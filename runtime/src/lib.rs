@@ -14,6 +14,7 @@ mod driver;
 mod lazy;
 mod loom;
 pub mod net;
+pub mod process;
 mod runtime;
 mod scheduler;
 pub mod task;
