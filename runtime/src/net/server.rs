@@ -310,7 +310,9 @@ impl fmt::Debug for Transport {
     }
 }
 
-/// A listening server made by [`create_server`], asyncio's `Server`.
+/// A listening server made by [`create_server`] or
+/// [`start_server`](crate::net::start_server) (and their `_with` and Unix variants),
+/// asyncio's `Server`.
 ///
 /// Dropping the `Server` handle does not stop it (like asyncio, where the loop keeps it);
 /// call [`close`](Server::close).
@@ -625,25 +627,23 @@ where
     create_server_at(factory, addr, opts, Location::caller())
 }
 
-fn create_server_at<P, F, A>(
+async fn create_server_at<P, F, A>(
     factory: F,
     addr: A,
     opts: ServerOptions,
     created: &'static Location<'static>,
-) -> impl Future<Output = io::Result<Server>>
+) -> io::Result<Server>
 where
     P: Protocol,
     F: Fn() -> P + Send + Sync + 'static,
     A: ToSocketAddrs,
 {
-    async move {
-        let handle = lazy::handle("corio::net::create_server", created);
-        let listener = TcpListener::bind_on(handle.inner.driver().clone(), addr, &opts).await?;
-        let local = ServerAddr::Tcp(listener.local_addr()?);
-        Ok(serve(listener, local, &handle, move |(stream, peer)| {
-            run_connection(stream, peer, factory())
-        }))
-    }
+    let handle = lazy::handle("corio::net::create_server", created);
+    let listener = TcpListener::bind_on(handle.inner.driver().clone(), addr, &opts).await?;
+    let local = ServerAddr::Tcp(listener.local_addr()?);
+    Ok(serve(listener, local, &handle, move |(stream, peer)| {
+        run_connection(stream, peer, factory())
+    }))
 }
 
 /// Where a [`Server`] listens.

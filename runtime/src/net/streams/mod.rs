@@ -243,27 +243,25 @@ where
     start_server_at(client_connected, addr, opts, Location::caller())
 }
 
-fn start_server_at<F, Fut, A>(
+async fn start_server_at<F, Fut, A>(
     client_connected: F,
     addr: A,
     opts: ServerOptions,
     created: &'static Location<'static>,
-) -> impl Future<Output = io::Result<Server>>
+) -> io::Result<Server>
 where
     F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
     A: ToSocketAddrs,
 {
-    async move {
-        let handle = lazy::handle("corio::net::start_server", created);
-        let listener = TcpListener::bind_on(handle.inner.driver().clone(), addr, &opts).await?;
-        let local = ServerAddr::Tcp(listener.local_addr()?);
-        let conn_handle = handle.clone();
-        Ok(serve(listener, local, &handle, move |(stream, _peer)| {
-            let (r, w) = tcp_pair(stream, conn_handle.clone());
-            client_connected(r, w)
-        }))
-    }
+    let handle = lazy::handle("corio::net::start_server", created);
+    let listener = TcpListener::bind_on(handle.inner.driver().clone(), addr, &opts).await?;
+    let local = ServerAddr::Tcp(listener.local_addr()?);
+    let conn_handle = handle.clone();
+    Ok(serve(listener, local, &handle, move |(stream, _peer)| {
+        let (r, w) = tcp_pair(stream, conn_handle.clone());
+        client_connected(r, w)
+    }))
 }
 
 /// [`start_server`] on a Unix socket at `path` (asyncio's `start_unix_server`). The path

@@ -21,8 +21,8 @@ use crate::net::{tcp, unix};
 use crate::runtime::Handle;
 
 /// [`StreamWriter::drain`] waits while more than this many bytes are queued (asyncio's
-/// default high-water mark, 64 KiB)...
-pub(crate) const HIGH_WATER: usize = 64 * 1024;
+/// default high-water mark, 64 KiB, the same as [`Transport`](crate::net::Transport)'s)...
+const HIGH_WATER: usize = crate::net::WRITE_HIGH_WATER;
 /// ... until the queue is down to this (asyncio's low-water mark, a quarter of it).
 const LOW_WATER: usize = HIGH_WATER / 4;
 
@@ -36,8 +36,14 @@ impl Sink {
     /// One non-blocking write, bypassing readiness (the flusher handles `WouldBlock`).
     fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         match self {
-            Sink::Tcp(s) => (&*s.io_ref().get_ref()).write(buf),
-            Sink::Unix(s) => (&*s.io_ref().get_ref()).write(buf),
+            Sink::Tcp(s) => {
+                let mut sock: &std::net::TcpStream = s.io_ref().get_ref();
+                sock.write(buf)
+            }
+            Sink::Unix(s) => {
+                let mut sock: &std::os::unix::net::UnixStream = s.io_ref().get_ref();
+                sock.write(buf)
+            }
         }
     }
 
