@@ -322,27 +322,30 @@ fn writes_go_out_without_drain() {
 #[test]
 fn close_sends_everything_including_the_last_write() {
     run_mt(30, async {
+        const MIB: usize = 1024 * 1024;
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let (_r, w) = open_connection(listener.local_addr().unwrap())
             .await
             .unwrap();
         let (peer, _) = listener.accept().await.unwrap();
-        let reader = spawn(async move {
-            let (mut pr, _pw) = tcp_streams(peer);
-            pr.read_to_end().await.unwrap()
-        });
-        let chunk = vec![9u8; 1024 * 1024];
-        for _ in 0..3 {
+        // More than the socket buffers hold: most of it is still queued at close().
+        let chunk = vec![9u8; MIB];
+        for _ in 0..16 {
             w.write(&chunk);
         }
         w.writelines([&b"tail"[..], b"!"]);
         w.close();
+        assert!(w.is_closing());
         w.write(b"ignored after close");
+        let reader = spawn(async move {
+            let (mut pr, _pw) = tcp_streams(peer);
+            pr.read_to_end().await.unwrap()
+        });
         w.wait_closed().await;
         let got = reader.await.unwrap();
-        assert_eq!(got.len(), 3 * 1024 * 1024 + 5);
-        assert!(got[..3 * 1024 * 1024].iter().all(|&b| b == 9));
-        assert_eq!(&got[3 * 1024 * 1024..], b"tail!");
+        assert_eq!(got.len(), 16 * MIB + 5);
+        assert!(got[..16 * MIB].iter().all(|&b| b == 9));
+        assert_eq!(&got[16 * MIB..], b"tail!");
         assert!(
             w.drain().await.is_err(),
             "drain after close reports the closed connection"

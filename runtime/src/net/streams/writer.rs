@@ -3,11 +3,25 @@
 //! `write` first tries the socket directly when nothing is queued (the common case: the
 //! kernel takes it all and no task is involved). What the kernel does not take is
 //! queued, and a flusher task is spawned that sends the queue as the socket becomes
-//! writable, then carries out a requested `write_eof` or `close`. The queue, the flags and
-//! the flusher's waker live under one mutex, and the socket is only written while it is
-//! held, so bytes leave in the order they were written. Invariant: `flushing` is true
-//! exactly while a flusher task exists; when it is false the queue is empty, so a
-//! `write_eof`/`close` made then can shut the socket down at once.
+//! writable, then carries out a requested `write_eof` or `close`, and ends.
+//!
+//! Why this neither reorders, loses nor strands bytes, and why `drain` is always woken:
+//!
+//! 1. The queue, the flags and the wakers live under one mutex, and the socket is only
+//!    written while it is held: directly by `write` only when the queue is empty, by the
+//!    flusher only from the queue's head. So bytes reach the kernel in `write` order.
+//! 2. Invariant: the queue is non-empty ⇒ `flushing` (a flusher task exists). `write`
+//!    makes the queue non-empty and, in the same critical section, spawns a flusher if
+//!    `flushing` was false; the flusher clears `flushing` only in the critical section in
+//!    which it found the queue empty (or the connection lost, which empties it). So every
+//!    queued byte has a flusher that will send it, and when `flushing` is false a
+//!    `write_eof`/`close` can shut the socket down at once: nothing is queued.
+//! 3. The flusher waits only on the socket's writability (the reactor wakes it); it never
+//!    waits with an empty queue, because it ends instead.
+//! 4. `paused` is set in the critical section that grows the queue above the high-water
+//!    mark and cleared, with the waiters taken, in the one that brings it down to the
+//!    low-water mark (or ends the flusher). A `drain` that saw `paused` registered its
+//!    waker under the mutex before that clearing, so it is woken.
 
 use std::fmt;
 use std::future::poll_fn;
