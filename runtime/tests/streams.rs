@@ -460,6 +460,36 @@ fn wait_closed_waits_for_running_handlers_even_panicking_ones() {
 }
 
 #[test]
+fn wait_closed_waits_until_a_finished_handler_has_sent_everything() {
+    run_mt(30, async {
+        const LEN: usize = 16 * 1024 * 1024;
+        let server = start_server(
+            |_r, w: StreamWriter| async move {
+                w.write(&vec![5u8; LEN]); // more than the socket buffers hold
+            },
+            "127.0.0.1:0",
+        )
+        .await
+        .unwrap();
+        let (mut r, _w) = open_connection(server.local_addr()).await.unwrap();
+        let first = r.read(1).await.unwrap(); // the handler has run
+        assert_eq!(first, [5]);
+        server.close();
+        assert!(
+            wait_for(server.wait_closed(), Duration::from_millis(300))
+                .await
+                .is_err(),
+            "the handler's writer is still sending"
+        );
+        let rest = r.read_to_end().await.unwrap();
+        assert_eq!(rest.len(), LEN - 1);
+        wait_for(server.wait_closed(), Duration::from_secs(10))
+            .await
+            .expect("wait_closed once everything was sent");
+    });
+}
+
+#[test]
 fn lines_is_a_stream() {
     run_mt(20, async {
         let server = start_server(

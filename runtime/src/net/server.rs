@@ -504,7 +504,9 @@ impl Server {
     }
 
     /// Waits until the server is closed and every connection has finished (asyncio 3.12
-    /// semantics). Only meaningful after [`close`](Server::close).
+    /// semantics): its task has ended and, for a stream server, its
+    /// [`StreamWriter`](crate::net::StreamWriter) is dropped or closed and has sent
+    /// everything written. Only meaningful after [`close`](Server::close).
     ///
     /// # Examples
     ///
@@ -641,9 +643,12 @@ where
     let handle = lazy::handle("corio::net::create_server", created);
     let listener = TcpListener::bind_on(handle.inner.driver().clone(), addr, &opts).await?;
     let local = ServerAddr::Tcp(listener.local_addr()?);
-    Ok(serve(listener, local, &handle, move |(stream, peer)| {
-        run_connection(stream, peer, factory())
-    }))
+    Ok(serve(
+        listener,
+        local,
+        &handle,
+        move |(stream, peer), _guard| run_connection(stream, peer, factory()),
+    ))
 }
 
 /// Where a [`Server`] listens.
@@ -677,8 +682,10 @@ impl Accept for UnixListener {
 }
 
 /// Starts serving `listener` on `handle`'s runtime: an accept task that runs
-/// `serve_conn(conn)` as a task of its own for each connection. The returned [`Server`]
-/// counts those tasks for [`Server::wait_closed`], also when one panics.
+/// `serve_conn(conn, guard)` as a task of its own for each connection. The connection
+/// counts as open for [`Server::wait_closed`] until its task has finished (also by a
+/// panic) and every clone of `guard` is dropped (a stream writer keeps one until it has
+/// sent everything).
 pub(crate) fn serve<L, F, Fut>(
     listener: L,
     local: ServerAddr,
@@ -687,7 +694,7 @@ pub(crate) fn serve<L, F, Fut>(
 ) -> Server
 where
     L: Accept,
-    F: Fn(L::Conn) -> Fut + Send + Sync + 'static,
+    F: Fn(L::Conn, &ConnGuard) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let inner = Arc::new(ServerInner {
@@ -713,7 +720,7 @@ fn is_resource_exhaustion(e: &io::Error) -> bool {
 
 /// Releases one unit of [`ServerInner::active`] when dropped: when a connection task
 /// finishes, panics or is dropped.
-struct Active(Arc<ServerInner>);
+pub(crate) struct Active(Arc<ServerInner>);
 
 impl Drop for Active {
     fn drop(&mut self) {
@@ -721,10 +728,13 @@ impl Drop for Active {
     }
 }
 
+/// Keeps one connection counted as open by its [`Server`] while any clone lives.
+pub(crate) type ConnGuard = Arc<Active>;
+
 async fn accept_loop<L, F, Fut>(listener: L, serve_conn: F, inner: Arc<ServerInner>, handle: Handle)
 where
     L: Accept,
-    F: Fn(L::Conn) -> Fut + Send + Sync + 'static,
+    F: Fn(L::Conn, &ConnGuard) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let mut backoff = Duration::from_millis(10);
@@ -745,11 +755,11 @@ where
             Some(Ok(conn)) => {
                 backoff = Duration::from_millis(10);
                 inner.active.fetch_add(1, Ordering::AcqRel);
-                let active = Active(inner.clone());
-                let fut = serve_conn(conn);
+                let guard = Arc::new(Active(inner.clone()));
+                let fut = serve_conn(conn, &guard);
                 spawn_detached(&handle, async move {
                     fut.await;
-                    drop(active);
+                    drop(guard);
                 });
             }
             Some(Err(e)) if is_resource_exhaustion(&e) => {

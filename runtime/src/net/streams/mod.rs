@@ -18,7 +18,7 @@ use std::path::Path;
 pub use reader::{Lines, ReadError, StreamReader};
 pub use writer::StreamWriter;
 
-use super::server::{file_id, serve, ServerAddr};
+use super::server::{file_id, serve, ConnGuard, ServerAddr};
 use super::{
     Server, ServerOptions, TcpListener, TcpStream, ToSocketAddrs, UnixListener, UnixStream,
 };
@@ -26,16 +26,28 @@ use crate::lazy;
 use crate::runtime::Handle;
 
 /// Splits a TCP stream into asyncio's reader/writer pair; the writer's background
-/// sends run on `handle`'s runtime.
-fn tcp_pair(stream: TcpStream, handle: Handle) -> (StreamReader, StreamWriter) {
+/// sends run on `handle`'s runtime, and it holds `guard` (its server's count of open
+/// connections) until it is dropped and has sent everything.
+fn tcp_pair(
+    stream: TcpStream,
+    handle: Handle,
+    guard: Option<ConnGuard>,
+) -> (StreamReader, StreamWriter) {
     let _ = stream.set_nodelay(true);
     let (rd, wr) = stream.into_split();
-    (StreamReader::from(rd), StreamWriter::tcp(wr, handle))
+    (StreamReader::from(rd), StreamWriter::tcp(wr, handle, guard))
 }
 
-fn unix_pair(stream: UnixStream, handle: Handle) -> (StreamReader, StreamWriter) {
+fn unix_pair(
+    stream: UnixStream,
+    handle: Handle,
+    guard: Option<ConnGuard>,
+) -> (StreamReader, StreamWriter) {
     let (rd, wr) = stream.into_split();
-    (StreamReader::from(rd), StreamWriter::unix(wr, handle))
+    (
+        StreamReader::from(rd),
+        StreamWriter::unix(wr, handle, guard),
+    )
 }
 
 /// Connects to `addr` and returns the connection's reader and writer, asyncio's
@@ -71,7 +83,7 @@ pub fn open_connection<A: ToSocketAddrs>(
     async move {
         let handle = lazy::handle("corio::net::open_connection", created);
         let stream = TcpStream::connect(addr).await?;
-        Ok(tcp_pair(stream, handle))
+        Ok(tcp_pair(stream, handle, None))
     }
 }
 
@@ -103,7 +115,7 @@ pub fn open_unix_connection<P: AsRef<Path>>(
     async move {
         let handle = lazy::handle("corio::net::open_unix_connection", created);
         let stream = UnixStream::connect(path).await?;
-        Ok(unix_pair(stream, handle))
+        Ok(unix_pair(stream, handle, None))
     }
 }
 
@@ -129,7 +141,7 @@ pub fn open_unix_connection<P: AsRef<Path>>(
 /// ```
 #[track_caller]
 pub fn tcp_streams(stream: TcpStream) -> (StreamReader, StreamWriter) {
-    tcp_pair(stream, Handle::current())
+    tcp_pair(stream, Handle::current(), None)
 }
 
 /// Wraps a connected [`UnixStream`] as a reader/writer pair (asyncio's
@@ -152,7 +164,7 @@ pub fn tcp_streams(stream: TcpStream) -> (StreamReader, StreamWriter) {
 /// ```
 #[track_caller]
 pub fn unix_streams(stream: UnixStream) -> (StreamReader, StreamWriter) {
-    unix_pair(stream, Handle::current())
+    unix_pair(stream, Handle::current(), None)
 }
 
 /// Starts a TCP server on `addr` that calls `client_connected(reader, writer)` for each
@@ -163,7 +175,8 @@ pub fn unix_streams(stream: UnixStream) -> (StreamReader, StreamWriter) {
 /// connection tasks to finish.
 ///
 /// When the callback's future ends, its writer (if not moved elsewhere) is dropped:
-/// what was written is still sent, then the write direction is closed.
+/// what was written is still sent, then the write direction is closed. A connection
+/// counts as open for [`Server::wait_closed`] until both happened.
 ///
 /// # Panics
 ///
@@ -258,10 +271,15 @@ where
     let listener = TcpListener::bind_on(handle.inner.driver().clone(), addr, &opts).await?;
     let local = ServerAddr::Tcp(listener.local_addr()?);
     let conn_handle = handle.clone();
-    Ok(serve(listener, local, &handle, move |(stream, _peer)| {
-        let (r, w) = tcp_pair(stream, conn_handle.clone());
-        client_connected(r, w)
-    }))
+    Ok(serve(
+        listener,
+        local,
+        &handle,
+        move |(stream, _peer), guard| {
+            let (r, w) = tcp_pair(stream, conn_handle.clone(), Some(guard.clone()));
+            client_connected(r, w)
+        },
+    ))
 }
 
 /// [`start_server`] on a Unix socket at `path` (asyncio's `start_unix_server`). The path
@@ -308,8 +326,8 @@ where
         let listener = UnixListener::bind(&path).await?;
         let local = ServerAddr::Unix(path.clone(), file_id(&path));
         let conn_handle = handle.clone();
-        Ok(serve(listener, local, &handle, move |stream| {
-            let (r, w) = unix_pair(stream, conn_handle.clone());
+        Ok(serve(listener, local, &handle, move |stream, guard| {
+            let (r, w) = unix_pair(stream, conn_handle.clone(), Some(guard.clone()));
             client_connected(r, w)
         }))
     }

@@ -30,6 +30,7 @@ use std::net::{Shutdown, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
+use crate::net::server::ConnGuard;
 use crate::net::stream;
 use crate::net::{tcp, unix};
 use crate::runtime::Handle;
@@ -148,6 +149,10 @@ struct Shared {
     sink: Sink,
     state: Mutex<State>,
     handle: Handle,
+    /// For a connection of a stream server: keeps it counted as open until the writer
+    /// is dropped and the flusher has finished (dropped last, after the socket's write
+    /// direction is shut down).
+    _conn: Option<ConnGuard>,
 }
 
 impl Shared {
@@ -201,22 +206,31 @@ pub struct StreamWriter {
 }
 
 impl StreamWriter {
-    fn new(sink: Sink, handle: Handle) -> StreamWriter {
+    fn new(sink: Sink, handle: Handle, conn: Option<ConnGuard>) -> StreamWriter {
         StreamWriter {
             shared: Arc::new(Shared {
                 sink,
                 state: Mutex::new(State::default()),
                 handle,
+                _conn: conn,
             }),
         }
     }
 
-    pub(crate) fn tcp(half: tcp::OwnedWriteHalf, handle: Handle) -> StreamWriter {
-        StreamWriter::new(Sink::Tcp(half), handle)
+    pub(crate) fn tcp(
+        half: tcp::OwnedWriteHalf,
+        handle: Handle,
+        conn: Option<ConnGuard>,
+    ) -> StreamWriter {
+        StreamWriter::new(Sink::Tcp(half), handle, conn)
     }
 
-    pub(crate) fn unix(half: unix::OwnedWriteHalf, handle: Handle) -> StreamWriter {
-        StreamWriter::new(Sink::Unix(half), handle)
+    pub(crate) fn unix(
+        half: unix::OwnedWriteHalf,
+        handle: Handle,
+        conn: Option<ConnGuard>,
+    ) -> StreamWriter {
+        StreamWriter::new(Sink::Unix(half), handle, conn)
     }
 
     /// Queues `data` to be sent and returns at once (asyncio's `write`); a background task
