@@ -497,3 +497,46 @@ fn subprocess() {
     };
     assert!(at("tick 3") - at("tick 1") >= 0.5, "{out}");
 }
+
+#[test]
+fn streams_echo() {
+    let (out, _) = run("streams_echo", 30);
+    assert_in_order(
+        &out,
+        &[
+            "Serving on 127.0.0.1:",
+            "Send: \"Hello World!\"",
+            "Received \"Hello World!\" from 127.0.0.1:",
+            "Received: \"Hello World!\"",
+            "Server closed",
+        ],
+    );
+}
+
+#[test]
+fn reuse_port() {
+    let (out, _) = run("reuse_port", 60);
+    let distinct: usize = out
+        .lines()
+        .find_map(|l| l.strip_prefix("distinct server processes: "))
+        .unwrap_or_else(|| panic!("no summary line in:\n{out}"))
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        distinct >= 2,
+        "the kernel spread 64 connections over {distinct} process(es):\n{out}"
+    );
+    let served: usize = out
+        .lines()
+        .filter_map(|l| {
+            l.strip_suffix(" connections")?
+                .rsplit_once(": ")?
+                .1
+                .parse::<usize>()
+                .ok()
+        })
+        .sum();
+    assert_eq!(served, 64, "{out}");
+    assert!(out.contains("all server processes stopped"), "{out}");
+}

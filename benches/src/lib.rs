@@ -18,6 +18,7 @@ pub mod net;
 pub mod runtime;
 pub mod runtimes;
 pub mod stats;
+pub mod streams;
 pub mod sync;
 pub mod time;
 
@@ -82,6 +83,7 @@ pub fn all_workloads() -> Vec<Workload> {
     all.extend(blocking::workloads());
     all.extend(time::workloads());
     all.extend(net::workloads());
+    all.extend(streams::workloads());
     all
 }
 

@@ -1,5 +1,7 @@
-//! Networking: TCP, UDP and Unix sockets on the runtime's reactor, plus asyncio's
-//! low-level server API ([`create_server`], [`Protocol`], [`Transport`]).
+//! Networking: TCP, UDP and Unix sockets on the runtime's reactor, asyncio's
+//! low-level server API ([`create_server`], [`Protocol`], [`Transport`]) and its
+//! high-level streams ([`open_connection`], [`start_server`], [`StreamReader`],
+//! [`StreamWriter`]).
 //!
 //! Every socket is non-blocking and registered with the runtime's poller; an operation
 //! is tried first and only waits for readiness after `WouldBlock`. The async
@@ -31,14 +33,23 @@
 //! ```
 
 mod addr;
+mod options;
 mod server;
 mod stream;
+mod streams;
 pub mod tcp;
 mod udp;
 pub mod unix;
 
 pub use addr::ToSocketAddrs;
-pub use server::{create_server, Protocol, Server, Transport, WRITE_HIGH_WATER};
+pub use options::ServerOptions;
+pub use server::{
+    create_server, create_server_with, Protocol, Server, Transport, WRITE_HIGH_WATER,
+};
+pub use streams::{
+    open_connection, open_unix_connection, start_server, start_server_with, start_unix_server,
+    tcp_streams, unix_streams, Lines, ReadError, StreamReader, StreamWriter,
+};
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixListener, UnixStream};

@@ -5,6 +5,7 @@ use std::future::{poll_fn, Future};
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::panic::Location;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
@@ -13,6 +14,8 @@ use std::time::Duration;
 use super::addr::ToSocketAddrs;
 use super::stream;
 use super::tcp::{TcpListener, TcpStream};
+use super::unix::{UnixListener, UnixStream};
+use super::ServerOptions;
 use crate::lazy;
 use crate::runtime::Handle;
 
@@ -307,7 +310,9 @@ impl fmt::Debug for Transport {
     }
 }
 
-/// A listening server made by [`create_server`], asyncio's `Server`.
+/// A listening server made by [`create_server`] or
+/// [`start_server`](crate::net::start_server) (and their `_with` and Unix variants),
+/// asyncio's `Server`.
 ///
 /// Dropping the `Server` handle does not stop it (like asyncio, where the loop keeps it);
 /// call [`close`](Server::close).
@@ -340,7 +345,7 @@ pub struct Server {
 }
 
 struct ServerInner {
-    local_addr: SocketAddr,
+    local: ServerAddr,
     closed: AtomicBool,
     /// Live connections plus one for the accept loop.
     active: AtomicUsize,
@@ -391,6 +396,11 @@ impl ServerInner {
 impl Server {
     /// The address the server listens on (useful after binding port 0).
     ///
+    /// # Panics
+    ///
+    /// Panics for a Unix-socket server ([`start_unix_server`](crate::net::start_unix_server)),
+    /// which has no IP address: use [`local_path`](Server::local_path) there.
+    ///
     /// # Examples
     ///
     /// ```
@@ -404,7 +414,37 @@ impl Server {
     /// # std::io::Result::Ok(()) }).unwrap();
     /// ```
     pub fn local_addr(&self) -> SocketAddr {
-        self.inner.local_addr
+        match &self.inner.local {
+            ServerAddr::Tcp(addr) => *addr,
+            ServerAddr::Unix(path, _) => panic!(
+                "Server::local_addr called on a Unix-socket server (listening on {}): \
+                 use Server::local_path",
+                path.display()
+            ),
+        }
+    }
+
+    /// The socket file a Unix-socket server listens on; `None` for a TCP server.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # corio_runtime::run(async {
+    /// use corio_runtime::net::start_unix_server;
+    /// let path = std::env::temp_dir().join(format!("corio-doc-lp-{}.sock", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// let server = start_unix_server(|_r, _w| async {}, &path).await?;
+    /// assert_eq!(server.local_path(), Some(path.as_path()));
+    /// server.close();
+    /// server.wait_closed().await; // removes the socket file
+    /// assert!(!path.exists());
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    pub fn local_path(&self) -> Option<&Path> {
+        match &self.inner.local {
+            ServerAddr::Tcp(_) => None,
+            ServerAddr::Unix(path, _) => Some(path),
+        }
     }
 
     /// Waits until the server is closed (it already serves from [`create_server`] on;
@@ -464,7 +504,9 @@ impl Server {
     }
 
     /// Waits until the server is closed and every connection has finished (asyncio 3.12
-    /// semantics). Only meaningful after [`close`](Server::close).
+    /// semantics): its task has ended and, for a stream server, its
+    /// [`StreamWriter`](crate::net::StreamWriter) is dropped or closed and has sent
+    /// everything written. Only meaningful after [`close`](Server::close).
     ///
     /// # Examples
     ///
@@ -491,7 +533,7 @@ impl Server {
 impl fmt::Debug for Server {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Server")
-            .field("local_addr", &self.inner.local_addr)
+            .field("local", &self.inner.local)
             .field("closed", &self.inner.closed.load(Ordering::Relaxed))
             .finish()
     }
@@ -545,20 +587,125 @@ where
     F: Fn() -> P + Send + Sync + 'static,
     A: ToSocketAddrs,
 {
-    let created = Location::caller();
-    async move {
-        let handle = lazy::handle("corio::net::create_server", created);
-        let listener = TcpListener::bind_on(handle.inner.driver().clone(), addr).await?;
-        let inner = Arc::new(ServerInner {
-            local_addr: listener.local_addr()?,
-            closed: AtomicBool::new(false),
-            active: AtomicUsize::new(1),
-            wakers: Mutex::new(ServerWakers::default()),
-        });
-        let accept = accept_loop(listener, factory, inner.clone(), handle.clone());
-        spawn_detached(&handle, accept);
-        Ok(Server { inner })
+    create_server_at(factory, addr, ServerOptions::new(), Location::caller())
+}
+
+/// [`create_server`] with [`ServerOptions`] (asyncio's `create_server(..., reuse_port=True)`).
+///
+/// # Panics
+///
+/// Polling the future outside a corio runtime panics before any socket is created.
+///
+/// # Examples
+///
+/// ```
+/// # corio_runtime::run(async {
+/// use corio_runtime::net::{create_server_with, Protocol, ServerOptions, Transport};
+/// struct Echo;
+/// impl Protocol for Echo {
+///     fn data_received(&mut self, data: &[u8], t: &Transport) {
+///         t.write(data);
+///     }
+/// }
+/// let opts = ServerOptions::new().reuse_port(true);
+/// let a = create_server_with(|| Echo, "127.0.0.1:0", opts.clone()).await?;
+/// let b = create_server_with(|| Echo, a.local_addr(), opts).await?; // same port
+/// assert_eq!(a.local_addr(), b.local_addr());
+/// a.close();
+/// b.close();
+/// # std::io::Result::Ok(()) }).unwrap();
+/// ```
+#[track_caller]
+pub fn create_server_with<P, F, A>(
+    factory: F,
+    addr: A,
+    opts: ServerOptions,
+) -> impl Future<Output = io::Result<Server>>
+where
+    P: Protocol,
+    F: Fn() -> P + Send + Sync + 'static,
+    A: ToSocketAddrs,
+{
+    create_server_at(factory, addr, opts, Location::caller())
+}
+
+async fn create_server_at<P, F, A>(
+    factory: F,
+    addr: A,
+    opts: ServerOptions,
+    created: &'static Location<'static>,
+) -> io::Result<Server>
+where
+    P: Protocol,
+    F: Fn() -> P + Send + Sync + 'static,
+    A: ToSocketAddrs,
+{
+    let handle = lazy::handle("corio::net::create_server", created);
+    let listener = TcpListener::bind_on(handle.inner.driver().clone(), addr, &opts).await?;
+    let local = ServerAddr::Tcp(listener.local_addr()?);
+    Ok(serve(
+        listener,
+        local,
+        &handle,
+        move |(stream, peer), _guard| run_connection(stream, peer, factory()),
+    ))
+}
+
+/// Where a [`Server`] listens.
+#[derive(Debug)]
+pub(crate) enum ServerAddr {
+    Tcp(SocketAddr),
+    /// The socket file and its (device, inode), so that closing the server removes the
+    /// file only if it is still the one this server created.
+    Unix(PathBuf, Option<(u64, u64)>),
+}
+
+/// A listener that [`serve`] can accept connections from.
+pub(crate) trait Accept: Send + Sync + 'static {
+    /// One accepted connection.
+    type Conn: Send + 'static;
+    fn poll_accept_conn(&self, cx: &mut Context<'_>) -> Poll<io::Result<Self::Conn>>;
+}
+
+impl Accept for TcpListener {
+    type Conn = (TcpStream, SocketAddr);
+    fn poll_accept_conn(&self, cx: &mut Context<'_>) -> Poll<io::Result<Self::Conn>> {
+        self.poll_accept(cx)
     }
+}
+
+impl Accept for UnixListener {
+    type Conn = UnixStream;
+    fn poll_accept_conn(&self, cx: &mut Context<'_>) -> Poll<io::Result<Self::Conn>> {
+        self.poll_accept(cx).map_ok(|(s, _)| s)
+    }
+}
+
+/// Starts serving `listener` on `handle`'s runtime: an accept task that runs
+/// `serve_conn(conn, guard)` as a task of its own for each connection. The connection
+/// counts as open for [`Server::wait_closed`] until its task has finished (also by a
+/// panic) and every clone of `guard` is dropped (a stream writer keeps one until it has
+/// sent everything).
+pub(crate) fn serve<L, F, Fut>(
+    listener: L,
+    local: ServerAddr,
+    handle: &Handle,
+    serve_conn: F,
+) -> Server
+where
+    L: Accept,
+    F: Fn(L::Conn, &ConnGuard) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let inner = Arc::new(ServerInner {
+        local,
+        closed: AtomicBool::new(false),
+        active: AtomicUsize::new(1),
+        wakers: Mutex::new(ServerWakers::default()),
+    });
+    let accept = accept_loop(listener, serve_conn, inner.clone(), handle.clone());
+    spawn_detached(handle, accept);
+    Server { inner }
 }
 
 fn is_resource_exhaustion(e: &io::Error) -> bool {
@@ -571,14 +718,24 @@ fn is_resource_exhaustion(e: &io::Error) -> bool {
     e.raw_os_error().is_some_and(|c| codes.contains(&c)) || e.kind() == io::ErrorKind::OutOfMemory
 }
 
-async fn accept_loop<P, F>(
-    listener: TcpListener,
-    factory: F,
-    inner: Arc<ServerInner>,
-    handle: Handle,
-) where
-    P: Protocol,
-    F: Fn() -> P + Send + Sync + 'static,
+/// Releases one unit of [`ServerInner::active`] when dropped: when a connection task
+/// finishes, panics or is dropped.
+pub(crate) struct Active(Arc<ServerInner>);
+
+impl Drop for Active {
+    fn drop(&mut self) {
+        self.0.release();
+    }
+}
+
+/// Keeps one connection counted as open by its [`Server`] while any clone lives.
+pub(crate) type ConnGuard = Arc<Active>;
+
+async fn accept_loop<L, F, Fut>(listener: L, serve_conn: F, inner: Arc<ServerInner>, handle: Handle)
+where
+    L: Accept,
+    F: Fn(L::Conn, &ConnGuard) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
 {
     let mut backoff = Duration::from_millis(10);
     loop {
@@ -590,19 +747,19 @@ async fn accept_loop<P, F>(
             if inner.closed.load(Ordering::Acquire) {
                 return Poll::Ready(None);
             }
-            listener.poll_accept(cx).map(Some)
+            listener.poll_accept_conn(cx).map(Some)
         })
         .await;
         match accepted {
             None => break,
-            Some(Ok((stream, peer))) => {
+            Some(Ok(conn)) => {
                 backoff = Duration::from_millis(10);
                 inner.active.fetch_add(1, Ordering::AcqRel);
-                let proto = factory();
-                let inner = inner.clone();
+                let guard = Arc::new(Active(inner.clone()));
+                let fut = serve_conn(conn, &guard);
                 spawn_detached(&handle, async move {
-                    run_connection(stream, peer, proto).await;
-                    inner.release();
+                    fut.await;
+                    drop(guard);
                 });
             }
             Some(Err(e)) if is_resource_exhaustion(&e) => {
@@ -613,8 +770,21 @@ async fn accept_loop<P, F>(
         }
     }
     drop(listener); // closes the socket: new connections are refused
+    if let ServerAddr::Unix(path, Some(id)) = &inner.local {
+        if file_id(path) == Some(*id) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
     inner.release();
     inner.wake_waiters();
+}
+
+/// The (device, inode) of the file at `path`, if any.
+pub(crate) fn file_id(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path)
+        .ok()
+        .map(|m| (m.dev(), m.ino()))
 }
 
 enum Step {

@@ -15,6 +15,7 @@ use crate::driver::{Direction, Driver};
 use crate::lazy;
 use crate::loom::Arc;
 use crate::net::addr::{each_addr, ToSocketAddrs};
+use crate::net::ServerOptions;
 
 /// A TCP socket server, listening for connections.
 ///
@@ -65,16 +66,49 @@ impl TcpListener {
         let created = Location::caller();
         async move {
             let driver = lazy::driver("corio::net::TcpListener::bind", created);
-            TcpListener::bind_on(driver, addr).await
+            TcpListener::bind_on(driver, addr, &ServerOptions::new()).await
         }
     }
 
-    /// [`TcpListener::bind`] on the runtime of `driver`.
+    /// [`TcpListener::bind`] with [`ServerOptions`], e.g. `SO_REUSEPORT` so that several
+    /// listeners (in this process or others) share one port.
+    ///
+    /// Lazy like [`TcpListener::bind`]: nothing happens until it is awaited.
+    ///
+    /// # Panics
+    ///
+    /// Polling the future outside a corio runtime panics before any socket is created.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # corio_runtime::run(async {
+    /// use corio_runtime::net::{ServerOptions, TcpListener};
+    /// let opts = ServerOptions::new().reuse_port(true);
+    /// let a = TcpListener::bind_with("127.0.0.1:0", opts.clone()).await?;
+    /// let b = TcpListener::bind_with(a.local_addr()?, opts).await?;
+    /// assert_eq!(a.local_addr()?.port(), b.local_addr()?.port());
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    #[track_caller]
+    pub fn bind_with<A: ToSocketAddrs>(
+        addr: A,
+        opts: ServerOptions,
+    ) -> impl Future<Output = io::Result<TcpListener>> {
+        let created = Location::caller();
+        async move {
+            let driver = lazy::driver("corio::net::TcpListener::bind_with", created);
+            TcpListener::bind_on(driver, addr, &opts).await
+        }
+    }
+
+    /// [`TcpListener::bind_with`] on the runtime of `driver`.
     pub(crate) async fn bind_on<A: ToSocketAddrs>(
         driver: Arc<Driver>,
         addr: A,
+        opts: &ServerOptions,
     ) -> io::Result<TcpListener> {
-        let listener = each_addr(addr, |a| async move { bind_std(a) }).await?;
+        let listener = each_addr(addr, |a| async move { bind_std(a, opts) }).await?;
         Ok(TcpListener {
             io: PollEvented::with_driver(driver, listener)?,
         })
@@ -176,14 +210,36 @@ impl TcpListener {
     }
 }
 
-fn bind_std(addr: SocketAddr) -> io::Result<net::TcpListener> {
+fn bind_std(addr: SocketAddr, opts: &ServerOptions) -> io::Result<net::TcpListener> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     #[cfg(unix)]
     socket.set_reuse_address(true)?;
+    if opts.reuse_port {
+        set_reuse_port(&socket)?;
+    }
     socket.bind(&addr.into())?;
     socket.listen(1024)?;
     socket.set_nonblocking(true)?;
     Ok(socket.into())
+}
+
+#[cfg(all(
+    unix,
+    not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin"))
+))]
+fn set_reuse_port(socket: &Socket) -> io::Result<()> {
+    socket.set_reuse_port(true)
+}
+
+#[cfg(not(all(
+    unix,
+    not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin"))
+)))]
+fn set_reuse_port(_socket: &Socket) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "SO_REUSEPORT is not available on this platform",
+    ))
 }
 
 impl fmt::Debug for TcpListener {

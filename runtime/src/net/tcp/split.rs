@@ -232,13 +232,13 @@ pub(super) fn into_split(stream: TcpStream) -> (OwnedReadHalf, OwnedWriteHalf) {
 }
 
 impl OwnedReadHalf {
-    fn io_ref(&self) -> &PollEvented<net::TcpStream> {
+    pub(crate) fn io_ref(&self) -> &PollEvented<net::TcpStream> {
         self.inner.io_ref()
     }
 }
 
 impl OwnedWriteHalf {
-    fn io_ref(&self) -> &PollEvented<net::TcpStream> {
+    pub(crate) fn io_ref(&self) -> &PollEvented<net::TcpStream> {
         self.inner.io_ref()
     }
 

@@ -157,13 +157,13 @@ pub(super) fn into_split(stream: UnixStream) -> (OwnedReadHalf, OwnedWriteHalf) 
 }
 
 impl OwnedReadHalf {
-    fn io_ref(&self) -> &PollEvented<net::UnixStream> {
+    pub(crate) fn io_ref(&self) -> &PollEvented<net::UnixStream> {
         self.inner.io_ref()
     }
 }
 
 impl OwnedWriteHalf {
-    fn io_ref(&self) -> &PollEvented<net::UnixStream> {
+    pub(crate) fn io_ref(&self) -> &PollEvented<net::UnixStream> {
         self.inner.io_ref()
     }
 
