@@ -3,6 +3,9 @@
 //!
 //! `cargo bench -p corio-benches --bench streams -- --warm-up-time 1 --measurement-time 3`
 
+// `criterion_group!` expands to an undocumented `pub fn`; a bench binary has no API to document.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn benches(c: &mut Criterion) {

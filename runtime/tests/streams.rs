@@ -19,14 +19,17 @@ use corio_runtime::{spawn, wait_for};
 use corio_sync::Event;
 use futures::StreamExt;
 
-use common::{current_thread, multi_thread, with_timeout};
+use common::{current_thread, multi_thread};
+use corio_test_util::within;
 
 /// Runs `fut` on a fresh 2-worker runtime, failing the test after `secs` seconds.
 fn run_mt<F>(secs: u64, fut: F)
 where
     F: std::future::Future<Output = ()> + Send + 'static,
 {
-    with_timeout(secs, move || multi_thread(2).block_on(fut));
+    within(Duration::from_secs(secs), move || {
+        multi_thread(2).block_on(fut)
+    });
 }
 
 fn temp_sock(tag: &str) -> std::path::PathBuf {
@@ -159,7 +162,7 @@ impl futures::io::AsyncRead for Endless {
 
 #[test]
 fn readline_on_an_endless_stream_overruns_without_buffering_it_all() {
-    with_timeout(20, || {
+    within(Duration::from_secs(20), || {
         current_thread().block_on(async {
             let produced = Arc::new(AtomicUsize::new(0));
             let mut r = StreamReader::new(Endless {
@@ -382,7 +385,7 @@ fn half_close_peer_sees_eof_and_can_still_answer() {
 #[test]
 fn a_slow_handler_does_not_hold_up_the_others() {
     // One thread: the slow handler must be waiting, not blocking, for this to pass.
-    with_timeout(20, || {
+    within(Duration::from_secs(20), || {
         current_thread().block_on(async {
             let release = Arc::new(Event::new());
             let gate = release.clone();
@@ -517,7 +520,7 @@ fn lines_is_a_stream() {
 
 #[test]
 fn separator_beyond_the_limit_reports_its_offset() {
-    with_timeout(20, || {
+    within(Duration::from_secs(20), || {
         current_thread().block_on(async {
             let mut r = StreamReader::new(&b"0123456789\r\nrest"[..]);
             r.set_limit(4);
@@ -534,7 +537,7 @@ fn separator_beyond_the_limit_reports_its_offset() {
 
 #[test]
 fn lines_ends_after_an_error() {
-    with_timeout(20, || {
+    within(Duration::from_secs(20), || {
         current_thread().block_on(async {
             let mut r = StreamReader::new(&b"ok\nthis line is far too long\nafter\n"[..]);
             r.set_limit(8);
@@ -661,7 +664,7 @@ fn stream_futures_are_lazy() {
     // Built outside any runtime, awaited inside one.
     let fut = open_connection("127.0.0.1:1");
     let server_fut = start_server(|_r, _w| async {}, "127.0.0.1:0");
-    with_timeout(20, move || {
+    within(Duration::from_secs(20), move || {
         current_thread().block_on(async move {
             let server = server_fut.await.unwrap();
             assert!(fut.await.is_err()); // nothing listens on port 1
