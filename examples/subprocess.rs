@@ -7,8 +7,9 @@
 //! that does not exist.
 use std::time::{Duration, Instant};
 
+use corio::net::StreamReader;
 use corio::process::{Command, Stdio};
-use futures::{AsyncBufReadExt, StreamExt};
+use futures::StreamExt;
 
 // asyncio: proc = await asyncio.create_subprocess_shell(cmd, stdout=PIPE, stderr=PIPE)
 //          stdout, stderr = await proc.communicate()
@@ -65,10 +66,12 @@ async fn main() -> std::io::Result<()> {
         ])
         .stdout(Stdio::piped())
         .spawn()?;
-    let stdout = child.stdout.take().expect("stdout was piped");
-    let mut lines = futures::io::BufReader::new(stdout).lines();
+    // asyncio: `async for line in proc.stdout` — a StreamReader over the pipe.
+    let mut stdout = StreamReader::from(child.stdout.take().expect("stdout was piped"));
+    let mut lines = stdout.lines();
     while let Some(line) = lines.next().await {
-        println!("{:.1}s {}", start.elapsed().as_secs_f64(), line?);
+        let line = String::from_utf8_lossy(&line?).trim_end().to_string();
+        println!("{:.1}s {line}", start.elapsed().as_secs_f64());
     }
     println!("the ticker exited with {:?}", child.wait().await?.code());
 

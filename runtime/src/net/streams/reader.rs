@@ -623,6 +623,51 @@ impl From<unix::OwnedReadHalf> for StreamReader {
     }
 }
 
+#[cfg(unix)]
+impl From<crate::process::ChildStdout> for StreamReader {
+    /// A reader over a child's standard output [asyncio: `proc.stdout`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # corio_runtime::run(async {
+    /// use std::process::Stdio;
+    /// use corio_runtime::net::StreamReader;
+    /// use corio_runtime::process::Command;
+    /// let mut child = Command::new("printf").arg("a\\nb\\n").stdout(Stdio::piped()).spawn()?;
+    /// let mut out = StreamReader::from(child.stdout.take().unwrap());
+    /// assert_eq!(out.readline().await?, b"a\n");
+    /// assert_eq!(out.readline().await?, b"b\n");
+    /// assert!(child.wait().await?.success());
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    fn from(stdout: crate::process::ChildStdout) -> StreamReader {
+        StreamReader::new(stdout)
+    }
+}
+
+#[cfg(unix)]
+impl From<crate::process::ChildStderr> for StreamReader {
+    /// A reader over a child's standard error [asyncio: `proc.stderr`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # corio_runtime::run(async {
+    /// use std::process::Stdio;
+    /// use corio_runtime::net::StreamReader;
+    /// use corio_runtime::process::Command;
+    /// let mut child = Command::new("sh").args(["-c", "echo oops >&2"]).stderr(Stdio::piped()).spawn()?;
+    /// let mut err = StreamReader::from(child.stderr.take().unwrap());
+    /// assert_eq!(err.read_to_end().await?, b"oops\n");
+    /// assert!(child.wait().await?.success());
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    fn from(stderr: crate::process::ChildStderr) -> StreamReader {
+        StreamReader::new(stderr)
+    }
+}
+
 impl fmt::Debug for StreamReader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let src = match self.src {
