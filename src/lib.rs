@@ -1,12 +1,62 @@
 //! corio: asyncio's programming model for Rust, on a multi-threaded work-stealing runtime.
 //!
+//! If you know asyncio, you know corio: `asyncio.run` is [`run`] (or `#[corio::main]`),
+//! `create_task` is [`spawn`], `gather`, `wait`, `wait_for`, `as_completed` and
+//! `TaskGroup` keep their names, `asyncio.Queue`/`Lock`/`Event`/`Semaphore` are in
+//! [`sync`], `to_thread` runs blocking code on an elastic thread pool, and servers are
+//! written with [`net::start_server`] (streams) or [`create_server`] (protocols). Under it
+//! runs a work-stealing scheduler on every core, an edge-triggered reactor and a timer
+//! wheel, built to be as fast as the fastest Rust runtime, with its synchronization
+//! primitives and scheduler protocols model-checked with loom.
+//!
+//! # A first program
+//!
 //! ```
-//! let out = corio::run(async {
-//!     let task = corio::spawn(async { 21 * 2 });
-//!     task.await.unwrap()
-//! });
-//! assert_eq!(out, 42);
+//! use std::time::Duration;
+//!
+//! async fn fetch(n: u64) -> String {
+//!     corio::sleep(Duration::from_millis(10 * n)).await; // asyncio.sleep
+//!     format!("page {n}")
+//! }
+//!
+//! #[corio::main] // asyncio.run(main())
+//! async fn main() {
+//!     let background = corio::spawn(fetch(3)); // asyncio.create_task
+//!     let pages = corio::gather([fetch(1), fetch(2)]).await; // results in argument order
+//!     assert_eq!(pages, ["page 1", "page 2"]);
+//!     assert_eq!(background.await.unwrap(), "page 3");
+//!     // asyncio.wait_for: a timeout drops (cancels) the slow future
+//!     let slow = corio::wait_for(fetch(100), Duration::from_millis(5)).await;
+//!     assert!(slow.is_err());
+//! }
 //! ```
+//!
+//! # Where things are
+//!
+//! | asyncio | corio |
+//! |---|---|
+//! | `asyncio.run`, `loop.run_until_complete` | [`run`], `#[corio::main]`, [`Runtime::block_on`], [`Builder`] |
+//! | `create_task`, `Task`, `current_task`, `all_tasks` | [`spawn`], [`Task`], [`current_task`], [`all_tasks`], [`task::Builder`] (names) |
+//! | `gather`, `wait`, `wait_for`, `timeout_at`, `as_completed`, `TaskGroup` | [`gather`], [`try_gather`], [`join!`], [`wait`], [`wait_for`], [`wait_until`], [`as_completed`], [`TaskGroup`] |
+//! | `asyncio.wait(..., FIRST_COMPLETED)` on coroutines | [`select!`] |
+//! | `sleep`, `sleep(0)`, periodic calls | [`sleep`], [`yield_now`], [`interval`] |
+//! | `Lock`, `Event`, `Condition`, `Semaphore`, `Barrier`, `Queue`s, futures | [`sync`] |
+//! | `to_thread`, `run_in_executor` | [`to_thread`], [`blocking::ThreadPool`] |
+//! | streams, `create_server` + `Protocol`, sockets | [`net`] |
+//! | `create_subprocess_exec`/`_shell` | [`process`] |
+//! | `CancelledError`, exceptions from tasks | [`TaskError`] (works with `?` into `anyhow`) |
+//!
+//! The full asyncio → corio table, row by row, is in the crate's `README.md`.
+//!
+//! # Semantics worth knowing
+//!
+//! - Futures are lazy, like coroutine objects: nothing runs until awaited or spawned,
+//!   and a corio future can be built outside a runtime (`corio::run(corio::sleep(d))`).
+//! - Cancellation is Rust's: [`Task::cancel`] (or dropping a future) drops it at its next
+//!   suspension point, and its destructors run. Every primitive in [`sync`] is cancel-safe:
+//!   a waiter dropped after it was granted something hands it to the next waiter.
+//! - A dropped [`Task`] keeps running (asyncio's behaviour); a panic in a task is caught
+//!   and returned as [`TaskError::Panicked`] at its `.await`.
 #![forbid(unsafe_code)]
 
 #[doc(inline)]
