@@ -134,3 +134,34 @@ fn a_sleep_built_outside_a_runtime_runs_on_the_runtime_that_awaits_it() {
 fn awaiting_a_sleep_outside_a_runtime_panics() {
     futures::executor::block_on(sleep(Duration::from_millis(1)));
 }
+
+#[test]
+fn interval_is_a_stream_of_ticks() {
+    use futures::StreamExt;
+    within(Duration::from_secs(20), || {
+        // Built outside the runtime, consumed with StreamExt combinators inside it.
+        let ticks = corio_runtime::time::interval(Duration::from_millis(5));
+        let rt = Builder::new_current_thread().build().unwrap();
+        let gaps: Vec<Duration> = rt.block_on(async {
+            let at: Vec<Instant> = ticks.take(4).collect().await;
+            at.windows(2).map(|w| w[1] - w[0]).collect()
+        });
+        assert_eq!(gaps, [Duration::from_millis(5); 3]);
+        // A stream that never ends: `next` always yields.
+        let rt = Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut s = corio_runtime::time::interval(Duration::from_millis(1)).map(|_| 1u32);
+            let mut n = 0;
+            while let Some(one) = s.next().await {
+                n += one;
+                if n == 10 {
+                    break;
+                }
+            }
+            assert_eq!(n, 10);
+        });
+    });
+}

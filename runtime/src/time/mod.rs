@@ -472,5 +472,32 @@ impl Interval {
     }
 }
 
+impl futures_core::Stream for Interval {
+    type Item = Instant;
+
+    /// Each item is a tick (the instant it was scheduled for); the stream never ends.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// # corio_runtime::run(async {
+    /// let ticks: Vec<_> = corio_runtime::time::interval(Duration::from_millis(2))
+    ///     .take(3)
+    ///     .collect()
+    ///     .await;
+    /// assert_eq!(ticks[2] - ticks[0], Duration::from_millis(4));
+    /// # });
+    /// ```
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Instant>> {
+        self.get_mut().poll_tick(cx).map(Some)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (usize::MAX, None)
+    }
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests;
