@@ -32,6 +32,9 @@ pub use corio_runtime::{
 pub use corio_runtime::net;
 #[doc(inline)]
 pub use corio_runtime::net::create_server;
+#[cfg(unix)]
+#[doc(inline)]
+pub use corio_runtime::signal;
 #[doc(inline)]
 pub use corio_runtime::time::{interval, interval_at, sleep, sleep_until, Interval, Sleep};
 

@@ -23,6 +23,8 @@ mod loom;
 pub mod net;
 mod runtime;
 mod scheduler;
+#[cfg(unix)]
+pub mod signal;
 pub mod task;
 pub mod time;
 
