@@ -31,6 +31,8 @@ pub use corio_runtime::{
 #[doc(inline)]
 pub use corio_runtime::net;
 #[doc(inline)]
+pub use corio_runtime::net::create_datagram_endpoint;
+#[doc(inline)]
 pub use corio_runtime::net::create_server;
 #[cfg(unix)]
 #[doc(inline)]

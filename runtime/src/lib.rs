@@ -32,6 +32,7 @@ pub use combinators::{
     as_completed, gather, try_gather, wait, wait_for, wait_until, AsCompleted, GroupError,
     GroupShutDown, ReturnWhen, TaskGroup, TimeoutError,
 };
+pub use net::create_datagram_endpoint;
 pub use net::create_server;
 pub use runtime::{run, Builder, Handle, Runtime};
 pub use task::{

@@ -31,6 +31,7 @@
 //! ```
 
 mod addr;
+mod datagram;
 mod server;
 mod stream;
 pub mod tcp;
@@ -38,6 +39,7 @@ mod udp;
 pub mod unix;
 
 pub use addr::ToSocketAddrs;
+pub use datagram::{create_datagram_endpoint, DatagramProtocol, DatagramTransport};
 pub use server::{create_server, Protocol, Server, Transport, WRITE_HIGH_WATER};
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
