@@ -303,3 +303,28 @@ fn udp_socket_recv_after_port_unreachable_waits_again() {
         }
     });
 }
+
+#[test]
+fn a_failed_send_reaches_error_received_and_the_endpoint_goes_on() {
+    run_within(LIMIT, async {
+        let sink = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let to = sink.local_addr().unwrap();
+        let (factory, mut events) = recorder();
+        let t = create_datagram_endpoint(factory, Some("127.0.0.1:0"), None)
+            .await
+            .unwrap();
+        assert_eq!(events.next().await, Some(Event::Made));
+        // Larger than any UDP payload: the send fails with EMSGSIZE.
+        t.sendto(&vec![0u8; 70_000], Some(to)).unwrap();
+        t.sendto(b"after", Some(to)).unwrap();
+        match events.next().await {
+            Some(Event::Error(_)) => {}
+            other => panic!("expected error_received, got {other:?}"),
+        }
+        let mut buf = [0u8; 16];
+        let (n, from) = sink.recv_from(&mut buf).await.unwrap();
+        assert_eq!((&buf[..n], from), (&b"after"[..], t.local_addr()));
+        t.close();
+        assert_eq!(events.next().await, Some(Event::Lost(None)));
+    });
+}
