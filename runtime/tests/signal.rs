@@ -7,7 +7,7 @@
 #![cfg(unix)]
 
 mod common;
-use common::{current_thread, multi_thread, run_within, with_timeout, LIMIT};
+use common::{current_thread, multi_thread, run_within, LIMIT};
 
 use std::io;
 use std::time::Duration;
@@ -15,6 +15,22 @@ use std::time::Duration;
 use corio_runtime::signal::unix::{signal, Signal, SignalKind};
 use corio_runtime::{spawn, wait_for};
 use futures::StreamExt;
+
+/// Runs `f` on its own thread; fails the test if it has not finished within `secs`.
+fn with_timeout<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let handle = std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(Duration::from_secs(secs)) {
+        Ok(v) => v,
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
+            Err(payload) => std::panic::resume_unwind(payload),
+            Ok(()) => unreachable!("the body sends its value before it returns"),
+        },
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("timed out after {secs} s"),
+    }
+}
 
 fn raise(sig: libc::c_int) {
     // SAFETY: every test installs a listener for `sig` before raising it.
