@@ -207,3 +207,21 @@ fn ctrl_c_completes_on_sigint() {
         ctrl_c.await.unwrap();
     });
 }
+
+#[test]
+fn recv_is_none_once_the_runtime_it_joined_is_gone() {
+    let got = with_timeout(20, || {
+        let mut ttou = signal(SignalKind::from_raw(libc::SIGTTOU)).unwrap();
+        let first = current_thread();
+        // Joins `first` (nothing delivered yet, so the wait times out).
+        let waited = first.block_on(async {
+            wait_for(ttou.recv(), Duration::from_millis(20))
+                .await
+                .is_err()
+        });
+        drop(first);
+        let second = current_thread();
+        (waited, second.block_on(ttou.recv()))
+    });
+    assert_eq!(got, (true, None));
+}
