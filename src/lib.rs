@@ -75,9 +75,14 @@ pub use corio_runtime::{
 #[doc(inline)]
 pub use corio_runtime::net;
 #[doc(inline)]
+pub use corio_runtime::net::create_datagram_endpoint;
+#[doc(inline)]
 pub use corio_runtime::net::create_server;
 #[doc(inline)]
 pub use corio_runtime::process;
+#[cfg(unix)]
+#[doc(inline)]
+pub use corio_runtime::signal;
 #[doc(inline)]
 pub use corio_runtime::time::{interval, interval_at, sleep, sleep_until, Interval, Sleep};
 

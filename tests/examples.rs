@@ -540,3 +540,133 @@ fn reuse_port() {
     assert_eq!(served, 64, "{out}");
     assert!(out.contains("all server processes stopped"), "{out}");
 }
+
+/// The example's stdout, line by line, read on a helper thread (so a test can react to
+/// each line while the process runs).
+fn stdout_lines(running: &mut Running) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let stdout = running.0.stdout.take().expect("stdout is piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// The next line containing `needle`, within `limit` (earlier lines are skipped).
+fn expect_line(lines: &std::sync::mpsc::Receiver<String>, needle: &str, limit: Duration) -> String {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) if line.contains(needle) => return line,
+            Ok(_) => {}
+            Err(e) => panic!("no line containing {needle:?} within {limit:?}: {e}"),
+        }
+    }
+}
+
+/// Waits for the process to exit (at most `limit`) and returns its status.
+fn wait_exit(running: &mut Running, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = running.0.try_wait().expect("wait for example") {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "did not exit within {limit:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn send_sigterm(running: &Running) {
+    let status = Command::new("kill")
+        .args(["-TERM", &running.0.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+}
+
+#[test]
+fn graceful_server_finishes_a_slow_request_after_sigterm() {
+    let mut child = spawn("graceful_server", &[]);
+    let lines = stdout_lines(&mut child);
+    let serving = expect_line(&lines, "serving on ", Duration::from_secs(20));
+    let addr: std::net::SocketAddr = serving["serving on ".len()..].trim().parse().unwrap();
+
+    // A slow request is in flight when SIGTERM arrives.
+    let mut slow = TcpStream::connect(addr).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    slow.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    expect_line(&lines, "GET /slow", Duration::from_secs(10));
+    send_sigterm(&child);
+    let stopping = expect_line(&lines, "SIGTERM received", Duration::from_secs(10));
+    assert!(stopping.contains("1 open connection(s)"), "{stopping}");
+
+    // New connections are refused from now on.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => break,
+            Ok(accepted_before_close) => drop(accepted_before_close),
+            // e.g. reset: the connection reached the backlog of the closing listener.
+            Err(e) => eprintln!("connect while closing: {e}"),
+        }
+        assert!(Instant::now() < deadline, "still accepting after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // The slow request still gets its whole answer.
+    let mut response = String::new();
+    slow.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+    assert!(
+        response.ends_with("\r\n\r\nslow response, sent after 1 s\n"),
+        "{response}"
+    );
+
+    let status = wait_exit(&mut child, Duration::from_secs(15));
+    assert_eq!(status.code(), Some(0), "{status}");
+    expect_line(&lines, "all connections finished", Duration::from_secs(5));
+}
+
+#[test]
+fn graceful_server_exits_after_the_deadline() {
+    let mut child = spawn("graceful_server", &[("CORIO_GRACE_SECONDS", "0.5")]);
+    let lines = stdout_lines(&mut child);
+    let serving = expect_line(&lines, "serving on ", Duration::from_secs(20));
+    let addr = serving["serving on ".len()..].trim().to_string();
+    // An idle connection that never sends a request.
+    let idle = TcpStream::connect(&addr).unwrap();
+    expect_line(&lines, "connection from", Duration::from_secs(10));
+    send_sigterm(&child);
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0), "{status}");
+    let line = expect_line(&lines, "deadline passed", Duration::from_secs(5));
+    assert!(line.contains("dropping 1 open connection(s)"), "{line}");
+    drop(idle);
+}
+
+#[test]
+fn udp_echo() {
+    let (out, _) = run("udp_echo", 30);
+    assert_in_order(
+        &out,
+        &[
+            "Starting UDP server",
+            "Send: \"Hello World!\"",
+            "Received \"Hello World!\" from 127.0.0.1:",
+            "Send \"Hello World!\" to 127.0.0.1:",
+            "Received: \"Hello World!\"",
+            "Close the socket",
+            "Connection closed",
+            "client done",
+        ],
+    );
+}

@@ -17,6 +17,8 @@ pub mod net;
 pub mod process;
 mod runtime;
 mod scheduler;
+#[cfg(unix)]
+pub mod signal;
 pub mod task;
 pub mod time;
 
@@ -24,6 +26,7 @@ pub use combinators::{
     as_completed, gather, try_gather, wait, wait_for, wait_until, AsCompleted, GroupError,
     GroupShutDown, ReturnWhen, TaskGroup, TimeoutError,
 };
+pub use net::create_datagram_endpoint;
 pub use net::create_server;
 pub use runtime::{run, Builder, Handle, Runtime};
 pub use task::{

@@ -30,7 +30,7 @@ pub(crate) struct IoEvent {
     pub(crate) key: usize,
     pub(crate) readable: bool,
     pub(crate) writable: bool,
-    /// The peer will send nothing more (half-close, hang-up or error): reads never block.
+    /// The peer will send nothing more (half-close or hang-up): reads never block.
     pub(crate) read_closed: bool,
 }
 
@@ -94,7 +94,11 @@ mod epoll {
         pub(crate) fn iter(&self) -> impl Iterator<Item = IoEvent> + '_ {
             let read = EventFlags::IN | EventFlags::HUP | EventFlags::ERR | EventFlags::PRI;
             let write = EventFlags::OUT | EventFlags::HUP | EventFlags::ERR;
-            let closed = EventFlags::RDHUP | EventFlags::HUP | EventFlags::ERR;
+            // `EPOLLERR` alone is not "closed": on a datagram socket it is a transient error
+            // (an ICMP "port unreachable" on a connected UDP socket) that one receive
+            // consumes, after which reads block again; a stream's fatal errors come with
+            // `EPOLLHUP`.
+            let closed = EventFlags::RDHUP | EventFlags::HUP;
             self.list
                 .iter()
                 .filter(|ev| ev.data.u64() < WAKE_KEY)
@@ -382,6 +386,47 @@ mod tests {
             closed,
             "the peer's shutdown(Write) was not reported as read closed"
         );
+        poller.delete(&a).unwrap();
+        selector.deregister(&poller);
+    }
+
+    /// An ICMP error on a connected UDP socket (`EPOLLERR` without `EPOLLHUP`) is reported
+    /// readable, not read closed: one `recv` consumes it and later reads block again, so
+    /// a sticky "closed" state would make every later read spin on `WouldBlock`.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[test]
+    fn epoll_reports_a_datagram_error_as_readable_not_read_closed() {
+        let poller = Poller::new().unwrap();
+        let selector = super::epoll::Selector::new(&poller).unwrap();
+        let mut buf = super::epoll::EventBuf::new();
+        let unreachable = std::net::UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap(); // bound, then closed: nobody listens there
+        let a = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        a.connect(unreachable).unwrap();
+        a.set_nonblocking(true).unwrap();
+        // SAFETY: `a` is deleted from the poller below before it is dropped.
+        unsafe { selector.add_edge(&poller, a.as_raw_fd(), 5).unwrap() };
+        a.send(b"anyone?").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut reported = None;
+        while reported.is_none() && Instant::now() < deadline {
+            selector
+                .wait(&poller, &mut buf, Some(Duration::from_millis(100)))
+                .unwrap();
+            reported = buf.iter().find(|e| e.key == 5 && e.readable);
+        }
+        let ev = reported.expect("the ICMP error was not reported");
+        assert!(
+            !ev.read_closed,
+            "a datagram error was reported as read closed"
+        );
+        let mut rbuf = [0u8; 16];
+        let err = a.recv(&mut rbuf).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+        let again = a.recv(&mut rbuf).unwrap_err();
+        assert_eq!(again.kind(), std::io::ErrorKind::WouldBlock);
         poller.delete(&a).unwrap();
         selector.deregister(&poller);
     }

@@ -33,6 +33,7 @@
 //! ```
 
 mod addr;
+mod datagram;
 mod options;
 mod server;
 mod stream;
@@ -42,6 +43,7 @@ mod udp;
 pub mod unix;
 
 pub use addr::ToSocketAddrs;
+pub use datagram::{create_datagram_endpoint, DatagramProtocol, DatagramTransport};
 pub use options::ServerOptions;
 pub use server::{
     create_server, create_server_with, Protocol, Server, Transport, WRITE_HIGH_WATER,
