@@ -14,23 +14,8 @@ use std::time::Duration;
 
 use corio_runtime::signal::unix::{signal, Signal, SignalKind};
 use corio_runtime::{spawn, wait_for};
+use corio_test_util::within;
 use futures::StreamExt;
-
-/// Runs `f` on its own thread; fails the test if it has not finished within `secs`.
-fn with_timeout<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let handle = std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(v) => v,
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
-            Err(payload) => std::panic::resume_unwind(payload),
-            Ok(()) => unreachable!("the body sends its value before it returns"),
-        },
-        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("timed out after {secs} s"),
-    }
-}
 
 fn raise(sig: libc::c_int) {
     // SAFETY: every test installs a listener for `sig` before raising it.
@@ -113,7 +98,7 @@ fn a_waiting_task_is_woken_by_a_delivery_on_another_thread() {
         ("multi_thread", multi_thread(2)),
         ("current_thread", current_thread()),
     ] {
-        let got = with_timeout(20, move || {
+        let got = within(Duration::from_secs(20), move || {
             rt.block_on(async {
                 let mut vt = signal(SignalKind::from_raw(libc::SIGVTALRM)).unwrap();
                 let waiter = spawn(async move { vt.recv().await });
@@ -133,7 +118,7 @@ fn a_waiting_task_is_woken_by_a_delivery_on_another_thread() {
 fn a_signal_made_before_the_runtime_keeps_earlier_deliveries() {
     let mut prof = signal(SignalKind::from_raw(libc::SIGPROF)).unwrap();
     raise(libc::SIGPROF); // delivered before any runtime exists
-    let got = with_timeout(20, move || {
+    let got = within(Duration::from_secs(20), move || {
         current_thread().block_on(async move {
             let first = prof.recv().await;
             (first, quiet(&mut prof).await)
@@ -152,7 +137,9 @@ fn signals_on_two_runtimes_each_receive() {
     let tb = std::thread::spawn(move || rt_b.block_on(async move { b.recv().await }));
     std::thread::sleep(Duration::from_millis(50));
     raise(libc::SIGURG);
-    let (ra, rb) = with_timeout(20, move || (ta.join().unwrap(), tb.join().unwrap()));
+    let (ra, rb) = within(Duration::from_secs(20), move || {
+        (ta.join().unwrap(), tb.join().unwrap())
+    });
     assert_eq!((ra, rb), (Some(()), Some(())));
 }
 
@@ -210,7 +197,7 @@ fn ctrl_c_completes_on_sigint() {
 
 #[test]
 fn recv_is_none_once_the_runtime_it_joined_is_gone() {
-    let got = with_timeout(20, || {
+    let got = within(Duration::from_secs(20), || {
         let mut ttou = signal(SignalKind::from_raw(libc::SIGTTOU)).unwrap();
         let first = current_thread();
         // Joins `first` (nothing delivered yet, so the wait times out).
