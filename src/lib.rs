@@ -44,6 +44,8 @@
 //! | `to_thread`, `run_in_executor` | [`to_thread`], [`blocking::ThreadPool`] |
 //! | streams, `create_server` + `Protocol`, sockets | [`net`] |
 //! | `create_subprocess_exec`/`_shell` | [`process`] |
+//! | `add_signal_handler`, Ctrl-C | [`signal`] |
+//! | `create_datagram_endpoint` | [`create_datagram_endpoint`] |
 //! | `CancelledError`, exceptions from tasks | [`TaskError`] (works with `?` into `anyhow`) |
 //!
 //! The full asyncio → corio table, row by row, is in the crate's `README.md`.
