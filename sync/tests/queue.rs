@@ -1,5 +1,6 @@
 //! Queue / LifoQueue / PriorityQueue: order, waiting, hand-off, cancel-safety,
 //! task_done/join, shutdown (both modes), stress.
+#[macro_use]
 mod common;
 
 use common::*;
@@ -512,34 +513,6 @@ fn stress_with_cancelled_getters_loses_nothing() {
             .sum::<u64>()
     });
     assert_eq!(total, 20_000 * 19_999 / 2);
-}
-
-/// Runs a test body once per queue kind, with `$Q` naming the queue type.
-macro_rules! each_queue_kind {
-    ($(#[doc = $doc:literal])* fn $name:ident<$Q:ident>() $body:block) => {
-        $(#[doc = $doc])*
-        mod $name {
-            use super::*;
-
-            #[test]
-            fn fifo() {
-                type $Q<T> = Queue<T>;
-                $body
-            }
-
-            #[test]
-            fn lifo() {
-                type $Q<T> = LifoQueue<T>;
-                $body
-            }
-
-            #[test]
-            fn priority() {
-                type $Q<T> = PriorityQueue<T>;
-                $body
-            }
-        }
-    };
 }
 
 each_queue_kind! {

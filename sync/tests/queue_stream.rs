@@ -2,6 +2,7 @@
 //! `None` after shutdown once empty, `StreamExt` combinators with producers, each handle's
 //! own pending get (its place in line, not shared by clones), cancel-safety of a dropped
 //! handle, and no allocation per item.
+#[macro_use]
 mod common;
 
 use common::*;
@@ -53,34 +54,6 @@ fn poll_next_with<S: Stream + Unpin>(s: &mut S, waker: &Waker) -> Poll<Option<S:
 /// Polls a stream once with a no-op waker.
 fn poll_next<S: Stream + Unpin>(s: &mut S) -> Poll<Option<S::Item>> {
     poll_next_with(s, futures::task::noop_waker_ref())
-}
-
-/// Runs a test body once per queue kind, with `$Q` naming the queue type.
-macro_rules! each_queue_kind {
-    ($(#[doc = $doc:literal])* fn $name:ident<$Q:ident>() $body:block) => {
-        $(#[doc = $doc])*
-        mod $name {
-            use super::*;
-
-            #[test]
-            fn fifo() {
-                type $Q<T> = Queue<T>;
-                $body
-            }
-
-            #[test]
-            fn lifo() {
-                type $Q<T> = LifoQueue<T>;
-                $body
-            }
-
-            #[test]
-            fn priority() {
-                type $Q<T> = PriorityQueue<T>;
-                $body
-            }
-        }
-    };
 }
 
 each_queue_kind! {

@@ -80,3 +80,33 @@ pub fn spawn_flagged(pool: &LocalPool, fut: impl Future<Output = ()> + 'static) 
 pub fn finished(flag: &AtomicBool) -> bool {
     flag.load(Ordering::SeqCst)
 }
+
+/// Runs a test body once per queue kind, with `$Q` naming the queue type (the invoking
+/// file brings `Queue`, `LifoQueue` and `PriorityQueue` into scope).
+#[allow(unused_macros)]
+macro_rules! each_queue_kind {
+    ($(#[doc = $doc:literal])* fn $name:ident<$Q:ident>() $body:block) => {
+        $(#[doc = $doc])*
+        mod $name {
+            use super::*;
+
+            #[test]
+            fn fifo() {
+                type $Q<T> = Queue<T>;
+                $body
+            }
+
+            #[test]
+            fn lifo() {
+                type $Q<T> = LifoQueue<T>;
+                $body
+            }
+
+            #[test]
+            fn priority() {
+                type $Q<T> = PriorityQueue<T>;
+                $body
+            }
+        }
+    };
+}
