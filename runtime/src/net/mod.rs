@@ -31,6 +31,9 @@
 //! ```
 
 mod addr;
+#[cfg(feature = "hyper")]
+#[doc(hidden)]
+pub mod hyper_io;
 mod server;
 mod stream;
 pub mod tcp;

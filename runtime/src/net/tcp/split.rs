@@ -232,7 +232,7 @@ pub(super) fn into_split(stream: TcpStream) -> (OwnedReadHalf, OwnedWriteHalf) {
 }
 
 impl OwnedReadHalf {
-    fn io_ref(&self) -> &PollEvented<net::TcpStream> {
+    pub(crate) fn io_ref(&self) -> &PollEvented<net::TcpStream> {
         self.inner.io_ref()
     }
 }

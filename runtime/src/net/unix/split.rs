@@ -157,7 +157,7 @@ pub(super) fn into_split(stream: UnixStream) -> (OwnedReadHalf, OwnedWriteHalf) 
 }
 
 impl OwnedReadHalf {
-    fn io_ref(&self) -> &PollEvented<net::UnixStream> {
+    pub(crate) fn io_ref(&self) -> &PollEvented<net::UnixStream> {
         self.inner.io_ref()
     }
 }
