@@ -95,6 +95,9 @@ pub use corio_runtime::{
     GroupError, GroupShutDown, ReturnWhen, TaskGroup, TimeoutError,
 };
 
+#[cfg(feature = "hyper")]
+pub mod hyper;
+
 /// The README's code runs as a doc test, so it stays true.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
