@@ -17,45 +17,57 @@
 //!
 //! # Examples
 //!
-//! A hello-world HTTP/1 server and a client talking to it:
+//! A hello-world HTTP/1 server: each connection on its own task, hyper's timeouts on
+//! corio's timers. (It needs hyper's `server` and `http1` features, which `corio::hyper`
+//! does not turn on; the same code runs as the `hyper_server` example of the
+//! `corio-hyper-examples` package, with HTTP/2 and graceful shutdown.)
+//!
+//! ```ignore
+//! use corio::hyper::{CorioIo, CorioTimer};
+//! use http_body_util::Full;
+//! use hyper::body::{Bytes, Incoming};
+//! use hyper::{service::service_fn, Request, Response};
+//!
+//! async fn hello(_: Request<Incoming>) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+//!     Ok(Response::new(Full::new(Bytes::from("Hello, World!"))))
+//! }
+//!
+//! #[corio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let listener = corio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//!     loop {
+//!         let (stream, _) = listener.accept().await?;
+//!         drop(corio::spawn(async move {
+//!             let conn = hyper::server::conn::http1::Builder::new()
+//!                 .timer(CorioTimer::new())
+//!                 .serve_connection(CorioIo::new(stream), service_fn(hello));
+//!             if let Err(e) = conn.await {
+//!                 eprintln!("connection: {e}");
+//!             }
+//!         }));
+//!     }
+//! }
+//! ```
+//!
+//! hyper's traits directly: bytes written through one end of a socket pair and read
+//! from the other, both as hyper sees them.
 //!
 //! ```
-//! use corio::hyper::{CorioIo, CorioTimer};
-//! use corio::net::{TcpListener, TcpStream};
-//! use http_body_util::{BodyExt, Empty, Full};
-//! use hyper::body::Bytes;
-//! use hyper::service::service_fn;
-//! use hyper::{Request, Response};
+//! use corio::hyper::CorioIo;
+//! use std::future::poll_fn;
+//! use std::mem::MaybeUninit;
+//! use std::pin::Pin;
 //!
-//! # fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-//! corio::run(async {
-//!     let listener = TcpListener::bind("127.0.0.1:0").await?;
-//!     let addr = listener.local_addr()?;
-//!     let server = corio::spawn(async move {
-//!         let (stream, _) = listener.accept().await?;
-//!         let hello = service_fn(|_req: Request<hyper::body::Incoming>| async {
-//!             Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from("hello"))))
-//!         });
-//!         hyper::server::conn::http1::Builder::new()
-//!             .timer(CorioTimer::new())
-//!             .serve_connection(CorioIo::new(stream), hello)
-//!             .await?;
-//!         Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
-//!     });
-//!
-//!     let stream = TcpStream::connect(addr).await?;
-//!     let (mut sender, conn) = hyper::client::conn::http1::handshake(CorioIo::new(stream)).await?;
-//!     let conn = corio::spawn(conn);
-//!     let req = Request::get("/").header("host", "localhost").body(Empty::<Bytes>::new())?;
-//!     let res = sender.send_request(req).await?;
-//!     assert_eq!(res.status(), 200);
-//!     assert_eq!(res.into_body().collect().await?.to_bytes(), "hello");
-//!     drop(sender); // closes the connection; both sides finish
-//!     conn.await??;
-//!     server.await??;
-//!     Ok(())
-//! })
-//! # }
+//! # corio::run(async {
+//! let (a, b) = corio::net::UnixStream::pair()?;
+//! let (mut a, mut b) = (CorioIo::new(a), CorioIo::new(b));
+//! let n = poll_fn(|cx| hyper::rt::Write::poll_write(Pin::new(&mut a), cx, b"GET /")).await?;
+//! assert_eq!(n, 5);
+//! let mut storage = [MaybeUninit::uninit(); 16];
+//! let mut buf = hyper::rt::ReadBuf::uninit(&mut storage);
+//! poll_fn(|cx| hyper::rt::Read::poll_read(Pin::new(&mut b), cx, buf.unfilled())).await?;
+//! assert_eq!(buf.filled(), b"GET /");
+//! # std::io::Result::Ok(()) }).unwrap();
 //! ```
 //!
 //! [`TcpStream`]: crate::net::TcpStream
@@ -476,8 +488,12 @@ impl CorioExecutor {
     /// # Examples
     ///
     /// ```
-    /// let builder = hyper::server::conn::http2::Builder::new(corio::hyper::CorioExecutor::new());
-    /// # drop(builder);
+    /// use hyper::rt::Executor;
+    /// # corio::run(async {
+    /// let (tx, rx) = corio::sync::oneshot::channel();
+    /// corio::hyper::CorioExecutor::new().execute(async move { tx.send("ran").unwrap() });
+    /// assert_eq!(rx.await, Ok("ran"));
+    /// # });
     /// ```
     pub fn new() -> CorioExecutor {
         CorioExecutor { _private: () }
@@ -524,10 +540,13 @@ impl CorioTimer {
     /// # Examples
     ///
     /// ```
-    /// let mut builder = hyper::server::conn::http1::Builder::new();
-    /// builder
-    ///     .timer(corio::hyper::CorioTimer::new())
-    ///     .header_read_timeout(std::time::Duration::from_secs(5));
+    /// use hyper::rt::Timer;
+    /// use std::time::{Duration, Instant};
+    /// # corio::run(async {
+    /// let start = Instant::now();
+    /// corio::hyper::CorioTimer::new().sleep(Duration::from_millis(10)).await;
+    /// assert!(start.elapsed() >= Duration::from_millis(10));
+    /// # });
     /// ```
     pub fn new() -> CorioTimer {
         CorioTimer { _private: () }

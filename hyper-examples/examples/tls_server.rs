@@ -8,7 +8,7 @@
 //!
 //! Serves on 127.0.0.1:0 (or the address in `CORIO_EXAMPLE_ADDR`) until interrupted, or
 //! for `CORIO_EXAMPLE_SECONDS` seconds when that is set.
-#[path = "common/mod.rs"]
+#[path = "../../examples/common/mod.rs"]
 mod common;
 
 use std::convert::Infallible;

@@ -6,7 +6,7 @@
 //! for `CORIO_EXAMPLE_SECONDS` seconds when that is set; then it stops accepting, asks
 //! each connection to close once its current request is answered, and waits for them.
 //! Try it with `curl http://ADDR/` or the `hyper_client` example.
-#[path = "common/mod.rs"]
+#[path = "../../examples/common/mod.rs"]
 mod common;
 
 use std::convert::Infallible;

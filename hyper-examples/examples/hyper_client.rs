@@ -2,8 +2,9 @@
 //! concurrent HTTP/2 requests multiplexed on one connection.
 //!
 //! Talks to the server at `CORIO_EXAMPLE_TARGET` (`HOST:PORT`), e.g. the `hyper_server`
-//! example: `cargo run --features hyper --example hyper_server`, then
-//! `CORIO_EXAMPLE_TARGET=127.0.0.1:PORT cargo run --features hyper --example hyper_client`.
+//! example: `cargo run -p corio-hyper-examples --example hyper_server`, then
+//! `CORIO_EXAMPLE_TARGET=127.0.0.1:PORT cargo run -p corio-hyper-examples --example
+//! hyper_client`.
 
 use std::error::Error;
 
