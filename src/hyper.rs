@@ -319,6 +319,17 @@ mod sealed {
 /// assert_read::<corio::net::tcp::OwnedReadHalf>();
 /// assert_read::<corio::hyper::FuturesIo<futures::io::Cursor<Vec<u8>>>>();
 /// ```
+///
+/// Any other futures-io stream goes through [`FuturesIo`]; on its own it is not one:
+///
+/// ```compile_fail
+/// fn assert_read<T: corio::hyper::HyperRead>() {}
+/// assert_read::<futures::io::Cursor<Vec<u8>>>();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a stream `CorioIo` can read from",
+    note = "wrap a futures-io stream in `corio::hyper::FuturesIo::new(..)` first"
+)]
 pub trait HyperRead: sealed::Sealed {
     #[doc(hidden)]
     fn poll_read_cursor(
@@ -340,6 +351,10 @@ pub trait HyperRead: sealed::Sealed {
 /// assert_write::<corio::net::unix::OwnedWriteHalf>();
 /// assert_write::<corio::hyper::FuturesIo<futures::io::Cursor<Vec<u8>>>>();
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a stream `CorioIo` can write to",
+    note = "wrap a futures-io stream in `corio::hyper::FuturesIo::new(..)` first"
+)]
 pub trait HyperWrite: sealed::Sealed {
     #[doc(hidden)]
     fn poll_write_io(
