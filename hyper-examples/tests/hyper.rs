@@ -1,6 +1,7 @@
-//! hyper 1.x on corio: HTTP/1 and HTTP/2 round trips over corio's
-//! TCP and Unix streams, 100 concurrent HTTP/2 streams on one connection, a timeout driven
-//! by `CorioTimer`, TLS through futures-rustls, and the futures-io adapter's checks.
+//! hyper 1.x on corio: HTTP/1 and HTTP/2 round trips over corio's TCP and Unix streams,
+//! 100 concurrent HTTP/2 streams on one connection, HTTP/1 and HTTP/2 timeouts driven by
+//! `CorioTimer`, TLS through futures-rustls, and the futures-io adapter's checks.
+
 use std::error::Error;
 use std::mem::MaybeUninit;
 use std::pin::Pin;
@@ -216,6 +217,44 @@ fn header_read_timeout_fires_through_corio_timer() {
                 rest.is_empty() || rest.starts_with(b"HTTP/1.1 408"),
                 "{:?}",
                 String::from_utf8_lossy(&rest)
+            );
+            Ok::<_, BoxError>(())
+        })
+        .unwrap()
+    });
+}
+
+#[test]
+fn http2_keep_alive_timeout_closes_a_silent_peer_through_corio_timer() {
+    within(LIMIT, || {
+        corio::run(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await?;
+            let addr = listener.local_addr()?;
+            let server = corio::spawn(async move {
+                let (stream, _) = listener.accept().await?;
+                let start = Instant::now();
+                let res = server2::Builder::new(CorioExecutor::new())
+                    .timer(CorioTimer::new())
+                    .keep_alive_interval(Duration::from_millis(100))
+                    .keep_alive_timeout(Duration::from_millis(200))
+                    .serve_connection(CorioIo::new(stream), service_fn(service))
+                    .await;
+                Ok::<_, std::io::Error>((res, start.elapsed()))
+            });
+            // An HTTP/2 peer that opens the connection (preface and an empty SETTINGS
+            // frame), then never answers the server's keep-alive PINGs.
+            let mut client = TcpStream::connect(addr).await?;
+            client
+                .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+                .await?;
+            client.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).await?;
+            let (res, elapsed) = server.await??;
+            let err = res.expect_err("the silent peer must time out");
+            assert!(err.is_timeout(), "not a timeout: {err:?}");
+            // A PING after 100 ms idle, then 200 ms without its ACK.
+            assert!(
+                elapsed >= Duration::from_millis(300),
+                "fired early: {elapsed:?}"
             );
             Ok::<_, BoxError>(())
         })
