@@ -144,7 +144,7 @@ fn request(addr: &str, method: &str, path: &str, body: &str) -> String {
 
 #[test]
 fn hyper_server_keep_alive_and_graceful_shutdown() {
-    let (child, addr) = spawn_server("hyper_server", &[("CORIO_EXAMPLE_SECONDS", "2")]);
+    let (child, addr) = spawn_server("hyper_server", &[("CORIO_EXAMPLE_SECONDS", "3")]);
     // Two requests on one kept-alive connection, which then stays open (idle) until
     // the server shuts down.
     let mut stream = TcpStream::connect(&addr).unwrap();
@@ -182,7 +182,7 @@ fn hyper_server_keep_alive_and_graceful_shutdown() {
 
 #[test]
 fn hyper_client_http1_and_http2_against_hyper_server() {
-    let (server, addr) = spawn_server("hyper_server", &[("CORIO_EXAMPLE_SECONDS", "4")]);
+    let (server, addr) = spawn_server("hyper_server", &[("CORIO_EXAMPLE_SECONDS", "6")]);
     let client = spawn("hyper_client", &[("CORIO_EXAMPLE_TARGET", &addr)]);
     let (out, _) = finish(client, "hyper_client", Duration::from_secs(30));
     assert_in_order(
@@ -201,7 +201,7 @@ fn hyper_client_http1_and_http2_against_hyper_server() {
 
 #[test]
 fn axum_router_routes_and_json() {
-    let (child, addr) = spawn_server("axum_router", &[("CORIO_EXAMPLE_SECONDS", "3")]);
+    let (child, addr) = spawn_server("axum_router", &[("CORIO_EXAMPLE_SECONDS", "4")]);
     let resp = request(&addr, "GET", "/", "");
     assert!(resp.starts_with("HTTP/1.1 200 OK"), "{resp}");
     assert!(resp.ends_with("Hello from axum on corio!"), "{resp}");
@@ -217,7 +217,7 @@ fn axum_router_routes_and_json() {
     let resp = request(&addr, "GET", "/nowhere", "");
     assert!(resp.starts_with("HTTP/1.1 404"), "{resp}");
     let (out, _) = finish(child, "axum_router", Duration::from_secs(30));
-    assert!(out.contains("stopping after 3.0s"), "{out}");
+    assert!(out.contains("stopping after 4.0s"), "{out}");
 }
 
 #[test]
@@ -233,7 +233,7 @@ fn tls_server_handshake_verified_against_its_certificate() {
     let (child, addr) = spawn_server(
         "tls_server",
         &[
-            ("CORIO_EXAMPLE_SECONDS", "3"),
+            ("CORIO_EXAMPLE_SECONDS", "4"),
             ("CORIO_EXAMPLE_CERT", &cert_env),
         ],
     );
