@@ -157,6 +157,8 @@ pub use corio_runtime::{
 mod select;
 #[doc(hidden)]
 pub use select::support as __select;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 
 /// The README's code runs as a doc test, so it stays true.
 #[cfg(doctest)]

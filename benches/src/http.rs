@@ -1,7 +1,14 @@
 //! A minimal keep-alive HTTP/1.1 hello-world server, same code shape on corio and tokio,
-//! for the report's `wrk` run. The report starts it in a child process.
+//! for the report's `wrk` run, and the same hello world served by hyper on each runtime
+//! (`corio+hyper` through `corio::hyper`, `tokio+hyper` through hyper-util's `TokioIo`).
+//! The report starts it in a child process.
 
+use std::convert::Infallible;
 use std::io::Write;
+
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::service::service_fn;
 
 const RESPONSE: &[u8] =
     b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/plain\r\n\r\nHello, World!";
@@ -14,6 +21,18 @@ fn take_requests(buf: &mut Vec<u8>) -> usize {
         count += 1;
     }
     count
+}
+
+/// The hyper servers' service: the raw servers' response, built by hyper.
+async fn hello(
+    _req: hyper::Request<hyper::body::Incoming>,
+) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+    let mut res = hyper::Response::new(Full::new(Bytes::from_static(b"Hello, World!")));
+    res.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain"),
+    );
+    Ok(res)
 }
 
 fn announce(port: u16) {
@@ -76,7 +95,41 @@ pub fn serve(runtime: &str) {
                 });
             }
         }),
-        other => panic!("unknown runtime {other:?}: expected corio or tokio"),
+        "corio+hyper" => crate::runtimes::new_corio().block_on(async {
+            use corio::hyper::{CorioIo, CorioTimer};
+            let listener = corio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            announce(listener.local_addr().unwrap().port());
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder.timer(CorioTimer::new());
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let conn = builder.serve_connection(CorioIo::new(stream), service_fn(hello));
+                drop(corio::spawn(async move {
+                    let _ = conn.await;
+                }));
+            }
+        }),
+        "tokio+hyper" => crate::runtimes::new_tokio().block_on(async {
+            use hyper_util::rt::{TokioIo, TokioTimer};
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            announce(listener.local_addr().unwrap().port());
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder.timer(TokioTimer::new());
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let conn = builder.serve_connection(TokioIo::new(stream), service_fn(hello));
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+        }),
+        other => {
+            panic!("unknown runtime {other:?}: expected corio, tokio, corio+hyper or tokio+hyper")
+        }
     }
 }
 

@@ -223,7 +223,8 @@ fn http_section(cfg: &Config) {
         println!("wrk is not installed: run benches/report.sh, which installs it.");
         return;
     }
-    let runtimes = ["corio", "tokio"];
+    // Pairs compared round by round: (raw corio, raw tokio) and (corio+hyper, tokio+hyper).
+    let runtimes = ["corio", "tokio", "corio+hyper", "tokio+hyper"];
     let mut results: Vec<Vec<(f64, f64)>> = vec![Vec::new(); runtimes.len()];
     for round in 0..cfg.http_rounds {
         eprintln!("http round {}/{}", round + 1, cfg.http_rounds);
@@ -252,10 +253,14 @@ fn http_section(cfg: &Config) {
     }
     // Host noise moves both runtimes together within a round (they run back to back), so
     // the per-round ratio is steadier than the ratio of the medians.
-    if results.iter().all(|r| r.len() == cfg.http_rounds) && cfg.http_rounds > 0 {
+    for (a, b) in [(0, 1), (2, 3)] {
+        let n = results[a].len().min(results[b].len());
+        if n != cfg.http_rounds || n == 0 {
+            continue;
+        }
         let ratios = |f: fn(&(f64, f64)) -> f64| {
-            let mut xs: Vec<f64> = (0..cfg.http_rounds)
-                .map(|k| f(&results[0][k]) / f(&results[1][k]))
+            let mut xs: Vec<f64> = (0..n)
+                .map(|k| f(&results[a][k]) / f(&results[b][k]))
                 .collect();
             xs.sort_by(f64::total_cmp);
             (xs[xs.len() / 2], xs[0], xs[xs.len() - 1])
@@ -263,8 +268,9 @@ fn http_section(cfg: &Config) {
         let (rps, rlo, rhi) = ratios(|r| r.0);
         let (cpu, clo, chi) = ratios(|r| r.1);
         println!(
-            "\nPer-round corio/tokio, median (min–max): requests/s {rps:.2} ({rlo:.2}–{rhi:.2}), \
-             CPU per request {cpu:.2} ({clo:.2}–{chi:.2})."
+            "\nPer-round {}/{}, median (min–max): requests/s {rps:.2} ({rlo:.2}–{rhi:.2}), \
+             CPU per request {cpu:.2} ({clo:.2}–{chi:.2}).",
+            runtimes[a], runtimes[b]
         );
     }
 }

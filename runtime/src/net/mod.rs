@@ -35,6 +35,9 @@
 mod addr;
 mod datagram;
 mod options;
+#[cfg(feature = "hyper")]
+#[doc(hidden)]
+pub mod hyper_io;
 mod server;
 mod stream;
 mod streams;

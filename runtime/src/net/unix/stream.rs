@@ -309,7 +309,7 @@ impl UnixStream {
         UnixStream { io }
     }
 
-    pub(super) fn io_ref(&self) -> &PollEvented<net::UnixStream> {
+    pub(crate) fn io_ref(&self) -> &PollEvented<net::UnixStream> {
         &self.io
     }
 
