@@ -34,10 +34,10 @@
 
 mod addr;
 mod datagram;
-mod options;
 #[cfg(feature = "hyper")]
 #[doc(hidden)]
 pub mod hyper_io;
+mod options;
 mod server;
 mod stream;
 mod streams;
