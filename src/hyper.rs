@@ -5,9 +5,9 @@
 //! for hyper on tokio moves over by renaming:
 //!
 //! - [`CorioIo`] wraps a corio [`TcpStream`], [`UnixStream`] or owned half (reads go
-//!   straight into hyper's uninitialised buffer), or any futures-io stream wrapped in
-//!   [`FuturesIo`] (a TLS stream, an in-memory pipe; its reads zero-fill the buffer
-//!   first, as every futures-io adapter must).
+//!   straight into hyper's uninitialised buffer), or any other futures-io stream (a TLS
+//!   stream, an in-memory pipe; its reads zero-fill the buffer first, as every futures-io
+//!   adapter must).
 //! - [`CorioExecutor`] runs hyper's background tasks (HTTP/2 streams, the connection
 //!   driver of a client) with [`spawn`](crate::spawn).
 //! - [`CorioTimer`] drives hyper's timeouts (`header_read_timeout`, HTTP/2 keep-alive)
@@ -73,6 +73,7 @@
 //! [`TcpStream`]: crate::net::TcpStream
 //! [`UnixStream`]: crate::net::UnixStream
 
+use std::any::{Any, TypeId};
 use std::fmt;
 use std::future::Future;
 use std::io::{self, IoSlice};
@@ -88,9 +89,12 @@ use hyper::rt::ReadBufCursor;
 /// A corio or futures-io stream as hyper's `hyper::rt::Read` and `hyper::rt::Write`
 /// (hyper-util's `TokioIo`, for corio).
 ///
-/// `CorioIo<T>` implements `Read` when `T` is a [`HyperRead`] and `Write` when it is a
-/// [`HyperWrite`]: corio's [`TcpStream`], [`UnixStream`] and their owned halves, and
-/// [`FuturesIo<T>`] for any other futures-io stream.
+/// `CorioIo<T>` implements `Read` for any futures-io `AsyncRead + Unpin + 'static` and
+/// `Write` for any `AsyncWrite + Unpin + 'static`. corio's own [`TcpStream`],
+/// [`UnixStream`] and their owned halves are recognised by type (a comparison of
+/// constant `TypeId`s, folded away when `CorioIo<T>` is compiled): they read straight
+/// into hyper's uninitialised buffer and write vectored (`writev(2)`). Every other stream
+/// reads into a zero-filled buffer and writes one buffer at a time.
 ///
 /// # Examples
 ///
@@ -183,23 +187,52 @@ impl<T: fmt::Debug> fmt::Debug for CorioIo<T> {
     }
 }
 
-impl<T: HyperRead + Unpin> hyper::rt::Read for CorioIo<T> {
+impl<T: AsyncRead + Unpin + 'static> hyper::rt::Read for CorioIo<T> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_read_cursor(cx, buf)
+        let inner = &mut self.get_mut().inner;
+        match corio_reader(inner) {
+            Some(stream) => stream.poll_read_cursor(cx, buf),
+            None => poll_read_zeroed(Pin::new(inner), cx, buf),
+        }
     }
 }
 
-impl<T: HyperWrite + Unpin> hyper::rt::Write for CorioIo<T> {
+/// `io` as one of corio's own readable streams, if it is one.
+fn corio_reader<T: 'static>(io: &T) -> Option<&dyn PollReadCursor> {
+    let io: &dyn Any = io;
+    if let Some(s) = io.downcast_ref::<TcpStream>() {
+        Some(s)
+    } else if let Some(s) = io.downcast_ref::<tcp::OwnedReadHalf>() {
+        Some(s)
+    } else if let Some(s) = io.downcast_ref::<UnixStream>() {
+        Some(s)
+    } else if let Some(s) = io.downcast_ref::<unix::OwnedReadHalf>() {
+        Some(s)
+    } else {
+        None
+    }
+}
+
+/// Whether `T` is one of corio's own writable streams (they write vectored).
+fn is_corio_writer<T: 'static>() -> bool {
+    let t = TypeId::of::<T>();
+    t == TypeId::of::<TcpStream>()
+        || t == TypeId::of::<tcp::OwnedWriteHalf>()
+        || t == TypeId::of::<UnixStream>()
+        || t == TypeId::of::<unix::OwnedWriteHalf>()
+}
+
+impl<T: AsyncWrite + Unpin + 'static> hyper::rt::Write for CorioIo<T> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write_io(cx, buf)
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -207,29 +240,27 @@ impl<T: HyperWrite + Unpin> hyper::rt::Write for CorioIo<T> {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write_vectored_io(cx, bufs)
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored_io()
+        // futures-io cannot say whether a stream writes vectored; hyper then flattens.
+        is_corio_writer::<T>()
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush_io(cx)
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown_io(cx)
+        Pin::new(&mut self.get_mut().inner).poll_close(cx)
     }
 }
 
-/// Any futures-io stream (`AsyncRead` and/or `AsyncWrite`, `Unpin`) made usable by
-/// [`CorioIo`]: a TLS stream, an in-memory pipe, a stream from another crate.
-///
-/// Reads zero-fill hyper's uninitialised buffer before calling `AsyncRead::poll_read`
-/// (which needs an initialised `&mut [u8]`); corio's own streams skip that. Writes are
-/// not vectored (futures-io cannot tell whether a stream supports it), so hyper
-/// flattens its buffers into one write.
+/// A futures-io stream that [`CorioIo`] treats as a plain futures-io stream even when it
+/// is one of corio's own: reads zero-fill hyper's buffer and writes are not vectored.
+/// [`CorioIo::new`] takes any futures-io stream directly; this wrapper only turns the
+/// fast path for corio's streams off (to compare the two, or to test the generic path).
 ///
 /// # Examples
 ///
@@ -303,175 +334,30 @@ impl<T: fmt::Debug> fmt::Debug for FuturesIo<T> {
     }
 }
 
-mod sealed {
-    pub trait Sealed {}
-}
-
-/// A stream [`CorioIo`] can read from for hyper: corio's `TcpStream`, `UnixStream` and
-/// their `OwnedReadHalf`s (straight into hyper's uninitialised buffer), and
-/// [`FuturesIo<T>`] for any futures-io `AsyncRead + Unpin` (zero-filled first). Sealed.
-///
-/// # Examples
-///
-/// ```
-/// fn assert_read<T: corio::hyper::HyperRead>() {}
-/// assert_read::<corio::net::TcpStream>();
-/// assert_read::<corio::net::tcp::OwnedReadHalf>();
-/// assert_read::<corio::hyper::FuturesIo<futures::io::Cursor<Vec<u8>>>>();
-/// ```
-///
-/// Any other futures-io stream goes through [`FuturesIo`]; on its own it is not one:
-///
-/// ```compile_fail
-/// fn assert_read<T: corio::hyper::HyperRead>() {}
-/// assert_read::<futures::io::Cursor<Vec<u8>>>();
-/// ```
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a stream `CorioIo` can read from",
-    note = "wrap a futures-io stream in `corio::hyper::FuturesIo::new(..)` first"
-)]
-pub trait HyperRead: sealed::Sealed {
-    #[doc(hidden)]
-    fn poll_read_cursor(
+impl<T: AsyncRead + Unpin> AsyncRead for FuturesIo<T> {
+    fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        buf: ReadBufCursor<'_>,
-    ) -> Poll<io::Result<()>>;
-}
-
-/// A stream [`CorioIo`] can write to for hyper: corio's `TcpStream`, `UnixStream` and
-/// their `OwnedWriteHalf`s (vectored writes), and [`FuturesIo<T>`] for any futures-io
-/// `AsyncWrite + Unpin`. Sealed.
-///
-/// # Examples
-///
-/// ```
-/// fn assert_write<T: corio::hyper::HyperWrite>() {}
-/// assert_write::<corio::net::UnixStream>();
-/// assert_write::<corio::net::unix::OwnedWriteHalf>();
-/// assert_write::<corio::hyper::FuturesIo<futures::io::Cursor<Vec<u8>>>>();
-/// ```
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a stream `CorioIo` can write to",
-    note = "wrap a futures-io stream in `corio::hyper::FuturesIo::new(..)` first"
-)]
-pub trait HyperWrite: sealed::Sealed {
-    #[doc(hidden)]
-    fn poll_write_io(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>>;
-    #[doc(hidden)]
-    fn poll_write_vectored_io(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>>;
-    #[doc(hidden)]
-    fn is_write_vectored_io(&self) -> bool;
-    #[doc(hidden)]
-    fn poll_flush_io(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
-    #[doc(hidden)]
-    fn poll_shutdown_io(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
-}
-
-macro_rules! corio_read {
-    ($($ty:ty),*) => {$(
-        impl sealed::Sealed for $ty {}
-        impl HyperRead for $ty {
-            fn poll_read_cursor(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: ReadBufCursor<'_>,
-            ) -> Poll<io::Result<()>> {
-                PollReadCursor::poll_read_cursor(&*self, cx, buf)
-            }
-        }
-    )*};
-}
-corio_read!(
-    TcpStream,
-    tcp::OwnedReadHalf,
-    UnixStream,
-    unix::OwnedReadHalf
-);
-
-macro_rules! corio_write {
-    ($($ty:ty),*) => {$(
-        impl HyperWrite for $ty {
-            fn poll_write_io(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                AsyncWrite::poll_write(self, cx, buf)
-            }
-            fn poll_write_vectored_io(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
-                AsyncWrite::poll_write_vectored(self, cx, bufs)
-            }
-            fn is_write_vectored_io(&self) -> bool {
-                true
-            }
-            fn poll_flush_io(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                AsyncWrite::poll_flush(self, cx)
-            }
-            fn poll_shutdown_io(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-            ) -> Poll<io::Result<()>> {
-                AsyncWrite::poll_close(self, cx)
-            }
-        }
-    )*};
-}
-corio_write!(
-    TcpStream,
-    UnixStream,
-    tcp::OwnedWriteHalf,
-    unix::OwnedWriteHalf
-);
-impl sealed::Sealed for tcp::OwnedWriteHalf {}
-impl sealed::Sealed for unix::OwnedWriteHalf {}
-
-impl<T> sealed::Sealed for FuturesIo<T> {}
-
-impl<T: AsyncRead + Unpin> HyperRead for FuturesIo<T> {
-    fn poll_read_cursor(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: ReadBufCursor<'_>,
-    ) -> Poll<io::Result<()>> {
-        poll_read_zeroed(Pin::new(&mut self.get_mut().inner), cx, buf)
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
     }
 }
 
-impl<T: AsyncWrite + Unpin> HyperWrite for FuturesIo<T> {
-    fn poll_write_io(
+impl<T: AsyncWrite + Unpin> AsyncWrite for FuturesIo<T> {
+    fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
     }
-    fn poll_write_vectored_io(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
-    }
-    fn is_write_vectored_io(&self) -> bool {
-        false
-    }
-    fn poll_flush_io(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().inner).poll_flush(cx)
     }
-    fn poll_shutdown_io(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().inner).poll_close(cx)
     }
 }

@@ -16,7 +16,7 @@ use std::error::Error;
 use std::sync::Arc;
 use std::time::Duration;
 
-use corio::hyper::{CorioExecutor, CorioIo, CorioTimer, FuturesIo};
+use corio::hyper::{CorioExecutor, CorioIo, CorioTimer};
 use corio::net::TcpListener;
 use futures_rustls::rustls::ServerConfig;
 use futures_rustls::TlsAcceptor;
@@ -89,8 +89,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
                     "TLS handshake with {peer} done (ALPN {})",
                     String::from_utf8_lossy(alpn.as_deref().unwrap_or(b"none"))
                 );
-                // A TLS stream is a futures-io stream: `FuturesIo` adapts it for hyper.
-                let io = CorioIo::new(FuturesIo::new(tls));
+                // A TLS stream is a futures-io stream: `CorioIo` adapts it for hyper.
+                let io = CorioIo::new(tls);
                 if let Err(e) = builder.serve_connection(io, service_fn(hello)).await {
                     eprintln!("connection from {peer}: {e}");
                 }

@@ -336,7 +336,7 @@ fn tls_handshake_and_request_through_futures_rustls() {
                 let (stream, _) = listener.accept().await?;
                 let tls = acceptor.accept(stream).await?;
                 server1::Builder::new()
-                    .serve_connection(CorioIo::new(FuturesIo::new(tls)), service_fn(service))
+                    .serve_connection(CorioIo::new(tls), service_fn(service))
                     .await?;
                 Ok::<_, BoxError>(())
             });
@@ -353,7 +353,7 @@ fn tls_handshake_and_request_through_futures_rustls() {
             let tls = connector
                 .connect(name, TcpStream::connect(addr).await?)
                 .await?;
-            let (mut sender, conn) = client1::handshake(CorioIo::new(FuturesIo::new(tls))).await?;
+            let (mut sender, conn) = client1::handshake(CorioIo::new(tls)).await?;
             let conn = corio::spawn(conn);
             let (status, body) = get(&mut sender, "/secure").await?;
             assert_eq!(status, 200);
