@@ -24,7 +24,7 @@ pub use combinators::{
     GroupShutDown, ReturnWhen, TaskGroup, TimeoutError,
 };
 pub use net::create_server;
-pub use runtime::{run, Builder, Handle, Runtime};
+pub use runtime::{metrics, run, Builder, Handle, Runtime};
 pub use task::{
     all_tasks, current_task, spawn, spawn_local, yield_now, Task, TaskError, TaskId, TaskInfo,
 };
