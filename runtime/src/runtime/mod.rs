@@ -4,6 +4,8 @@ pub(crate) mod blocking;
 mod builder;
 pub(crate) mod context;
 mod handle;
+pub mod metrics;
+mod monitor;
 
 use std::fmt;
 use std::future::Future;
@@ -46,6 +48,8 @@ pub struct Runtime {
     handle: Handle,
     threads: Vec<JoinHandle<()>>,
     shutdown_timeout: Duration,
+    /// Slow-poll warnings, stuck-worker hand-off, busy-time sampling; stopped on drop.
+    monitor: Option<monitor::Monitor>,
 }
 
 impl Runtime {
@@ -110,6 +114,8 @@ impl Runtime {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
+        // First, so nothing is reported about or handed off from a runtime shutting down.
+        drop(self.monitor.take());
         let inner = self.handle.inner.clone();
         match &inner {
             scheduler::Handle::MultiThread(shared) => {
