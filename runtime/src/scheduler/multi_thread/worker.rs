@@ -295,6 +295,8 @@ impl Worker {
         if self.has_local_work() {
             return;
         }
+        // Once per idle period, however many watch ticks it takes.
+        self.count(&self.remote().parks);
         let was_searching = self.searching.replace(false);
         if self
             .shared
@@ -311,7 +313,6 @@ impl Worker {
                 None
             };
             self.parked.set(true);
-            self.count(&self.remote().parks);
             let parker = &self.remote().parker;
             let parked = if self.watcher.get() && !self.take_reactor.get() {
                 parker.park_without_driver(timeout)
