@@ -1,8 +1,8 @@
 //! [`RuntimeMetrics`]: a snapshot of a runtime's counters, from [`Handle::metrics`].
 //!
-//! Every number is read with relaxed loads from counters the runtime keeps anyway (or
-//! counts off the hot path), so taking a snapshot costs the workers nothing and the
-//! numbers of one snapshot are not taken at the same instant.
+//! Every number but `live_tasks` is read with relaxed loads from counters the runtime
+//! keeps anyway (or counts off the hot path); `live_tasks` walks the task registry like
+//! `all_tasks()`. The numbers of one snapshot are not taken at the same instant.
 //!
 //! [`Handle::metrics`]: crate::Handle::metrics
 

@@ -158,11 +158,21 @@ impl Registry {
 }
 
 impl Registry {
-    /// Tasks listed now (spawned and not yet finished) and tasks ever listed.
+    /// Unfinished tasks (as [`for_each`](Self::for_each) sees them, so O(listed tasks))
+    /// and tasks ever listed.
     pub(crate) fn counts(&self) -> (usize, u64) {
         self.shards.iter().fold((0, 0), |(live, total), shard| {
             let list = shard.lock();
-            (live + list.len, total + list.inserted)
+            let mut unfinished = 0;
+            let mut cur = list.head;
+            while let Some(node) = cur {
+                let task = RawTask::from_raw(node);
+                // A finished task stays listed until its last reference is released.
+                unfinished += usize::from(!task.state().load().is_complete());
+                // SAFETY: the lock is held; listed tasks are live.
+                cur = unsafe { node.as_ref().registry_next.with(|p| *p) };
+            }
+            (live + unfinished, total + list.inserted)
         })
     }
 
