@@ -205,7 +205,7 @@ impl Builder {
     ///     .build()
     ///     .unwrap();
     /// // Reported (to stderr here: no tracing subscriber is installed).
-    /// rt.block_on(corio_runtime::spawn(async { std::thread::sleep(Duration::from_millis(50)) }))
+    /// rt.block_on(rt.spawn(async { std::thread::sleep(Duration::from_millis(50)) }))
     ///     .unwrap();
     ///
     /// let quiet = corio_runtime::Builder::new_current_thread()
