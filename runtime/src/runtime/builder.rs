@@ -5,7 +5,6 @@ use std::io;
 use std::time::Duration;
 
 use super::blocking::BlockingPool;
-use super::monitor::{self, Monitor};
 use super::{Handle, Runtime};
 use crate::driver::Driver;
 use crate::loom::Arc;
@@ -254,6 +253,7 @@ impl Builder {
                 Vec::new(),
             ),
         };
+        #[cfg_attr(loom, allow(unused_mut))]
         let mut runtime = Runtime {
             handle: Handle { inner },
             threads,
@@ -264,6 +264,7 @@ impl Builder {
         #[cfg(not(loom))]
         {
             // On failure `runtime` drops here, shutting its workers down.
+            use super::monitor::{self, Monitor};
             runtime.monitor = Some(Monitor::start(
                 runtime.handle.inner.clone(),
                 self.slow_poll_threshold,

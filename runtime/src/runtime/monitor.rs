@@ -21,6 +21,9 @@
 //! exits. The runtime never joins it (a subscriber or a full stderr pipe could hold it),
 //! so shutdown cannot wait on it. The tick loop is where other sampled reports (a task
 //! dump on request) can hook in.
+//!
+//! Loom models start no monitor thread, so there all of this is unused.
+#![cfg_attr(loom, allow(dead_code))]
 
 use std::fmt::{self, Write as _};
 use std::io;

@@ -151,6 +151,7 @@ mod imp {
             let mut src = self.0.lock();
             batch_into(&mut src, dest)
         }
+        #[allow(dead_code)] // the monitor thread's hand-off; no monitor under loom
         pub(crate) fn steal(&self) -> Steal<T> {
             match self.0.lock().pop_front() {
                 Some(t) => Steal::Success(t),
