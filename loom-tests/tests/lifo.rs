@@ -5,9 +5,10 @@
 //! Runs the runtime's own `scheduler/multi_thread/lifo.rs` and
 //! `scheduler/multi_thread/queue.rs` (its loom stand-in for crossbeam-deque). Tasks are
 //! boxed ids; whoever gets a pointer owns it, records the id and frees the box, so a task
-//! handed out twice shows up as a duplicate id and a lost one as a missing id. The stuck-worker *detection* (a watcher
-//! with a 1 ms timed park, or the monitor thread's 250 ms bound) is timing, which loom does not model; what is modelled is the
-//! hand-off it relies on.
+//! handed out twice shows up as a duplicate id and a lost one as a missing id. The
+//! stuck-worker *detection* (a watcher with a 1 ms timed park, or the monitor thread's
+//! 250 ms bound) is timing, which loom does not model; what is modelled is the hand-off
+//! it relies on.
 #![cfg(loom)]
 
 #[allow(dead_code)]
