@@ -140,7 +140,8 @@ impl Builder {
     }
 
     /// The worker threads' name prefix: threads are named `<prefix>-<index>`. Default:
-    /// `corio-worker`.
+    /// `corio-worker`. The monitor thread is `<prefix>-monitor`, without a trailing
+    /// `-worker` (`corio-monitor` by default).
     ///
     /// ```
     /// let rt = corio_runtime::Builder::new_multi_thread()

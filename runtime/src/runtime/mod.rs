@@ -28,8 +28,9 @@ const NESTED_RUNTIME: &str = "Cannot start a corio runtime from within a runtime
     `corio::run` / `block_on` would block a thread that drives tasks. Inside async code use \
     `.await` on the future, or `corio::spawn` it, instead";
 
-/// A corio runtime: worker threads (or the current thread), the reactor and timers, and
-/// the blocking pool.
+/// A corio runtime: worker threads (or the current thread), the reactor and timers, the
+/// blocking pool, and a monitor thread that warns about slow polls
+/// ([`Builder::slow_poll_threshold`]) and hands a stuck worker's queue to the others.
 ///
 /// Dropping it shuts it down: every remaining task is cancelled (its future dropped),
 /// the workers are joined and the blocking pool gets `shutdown_timeout` to finish.
