@@ -7,9 +7,9 @@
 //! nothing ready it sleeps in `driver.park(None)`. Wakes from other threads go through a
 //! shared injector plus `driver.unpark()`.
 //!
-//! Like a multi-thread worker, the loop publishes a poll counter (advanced once per turn) and the id of what it
-//! polls (a task, or [`BLOCK_ON_ID`] for the `block_on` future) in relaxed atomics, so
-//! the runtime's monitor thread can warn about a slow poll here too.
+//! Like a multi-thread worker, the loop publishes a poll counter (advanced once per turn)
+//! and the id of what it polls (a task, or [`BLOCK_ON_ID`] for the `block_on` future) in
+//! relaxed atomics, so the runtime's monitor thread can warn about a slow poll here too.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
