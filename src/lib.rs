@@ -75,6 +75,8 @@ pub use corio_runtime::{
 };
 
 #[doc(inline)]
+pub use corio_runtime::metrics;
+#[doc(inline)]
 pub use corio_runtime::net;
 #[doc(inline)]
 pub use corio_runtime::net::create_datagram_endpoint;

@@ -670,3 +670,54 @@ fn udp_echo() {
         ],
     );
 }
+
+/// Like [`finish`], also returning what the example wrote to stderr.
+fn finish_with_stderr(mut running: Running, name: &str, limit: Duration) -> (String, String) {
+    fn collect(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = pipe.read_to_string(&mut s);
+            s
+        })
+    }
+    let out = collect(running.0.stdout.take().unwrap());
+    let err = collect(running.0.stderr.take().unwrap());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = running.0.try_wait().expect("wait for example") {
+            break status;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "{name} did not finish within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (out, err) = (out.join().unwrap(), err.join().unwrap());
+    assert!(status.success(), "{name} failed: {status}\n{out}\n{err}");
+    (out, err)
+}
+
+#[test]
+fn slow_poll() {
+    let (out, err) = finish_with_stderr(
+        spawn("slow_poll", &[]),
+        "slow_poll",
+        Duration::from_secs(20),
+    );
+    let warnings: Vec<_> = err
+        .lines()
+        .filter(|l| l.starts_with("corio: Executing <Task id="))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    assert!(
+        warnings[0].contains("name='blocks-its-worker' spawned at examples/slow_poll.rs:"),
+        "{err}"
+    );
+    assert!(warnings[0].contains(" seconds on worker "), "{err}");
+    assert!(
+        out.contains("2 tasks spawned, 0 still running, 2 worker threads"),
+        "{out}"
+    );
+    assert_in_order(&out, &["worker 0: ", " polls", "worker 1: ", " polls"]);
+}

@@ -5,9 +5,10 @@
 //! Runs the runtime's own `scheduler/multi_thread/lifo.rs` and
 //! `scheduler/multi_thread/queue.rs` (its loom stand-in for crossbeam-deque). Tasks are
 //! boxed ids; whoever gets a pointer owns it, records the id and frees the box, so a task
-//! handed out twice shows up as a duplicate id and a lost one as a missing id. The stuck-worker *detection* (a watcher
-//! with a 1 ms timed park) is timing, which loom does not model; what is modelled is the
-//! hand-off it relies on.
+//! handed out twice shows up as a duplicate id and a lost one as a missing id. The
+//! stuck-worker *detection* (a watcher with a 1 ms timed park, or the monitor thread's
+//! 250 ms bound) is timing, which loom does not model; what is modelled is the hand-off
+//! it relies on.
 #![cfg(loom)]
 
 #[allow(dead_code)]
@@ -29,7 +30,7 @@ use ::loom::sync::{Arc, Mutex};
 use ::loom::thread;
 use corio_loom_tests::model_with;
 use lifo::LifoSlot;
-use queue::{Local, Steal};
+use queue::{Injector, Local, Steal};
 
 fn task(id: u32) -> NonNull<u32> {
     NonNull::from(Box::leak(Box::new(id)))
@@ -163,5 +164,62 @@ fn broken_twin_lifo_take_without_swap_hands_a_task_out_twice() {
         // SAFETY: `task(1)` leaked this box; nothing else frees it.
         drop(unsafe { Box::from_raw(boxed.as_ptr()) });
         assert_each_once(&seen, 1);
+    });
+}
+
+/// The monitor thread's hand-off (`Shared::hand_off`): it moves a stuck worker's LIFO task
+/// and its whole queue to the injector (`steal` one at a time from the worker's stealer)
+/// while the owner runs what it finds and a thief steals a batch; workers later take the
+/// injector's tasks. Each task is run exactly once.
+#[test]
+fn monitor_hand_off_moves_each_task_once() {
+    model_with(2, || {
+        let slot = Arc::new(LifoSlot::new());
+        let local = Local::new_fifo();
+        let (for_monitor, for_thief) = (local.stealer(), local.stealer());
+        let injector = Arc::new(Injector::new());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        // Queued before the poll that gets stuck: 1 in the queue, 2 in the slot.
+        local.push(task(1));
+        assert!(slot.push(task(2)).is_none());
+
+        let monitor = {
+            let (slot, injector) = (slot.clone(), injector.clone());
+            thread::spawn(move || {
+                if let Some(t) = slot.take() {
+                    injector.push(t);
+                }
+                while let Steal::Success(t) = for_monitor.steal() {
+                    injector.push(t);
+                }
+            })
+        };
+        let thief = {
+            let seen = seen.clone();
+            thread::spawn(move || {
+                let mine = Local::new_fifo();
+                if let Steal::Success(t) = for_thief.steal_batch_and_pop(&mine) {
+                    own(&seen, t);
+                }
+                while let Some(t) = mine.pop() {
+                    own(&seen, t);
+                }
+            })
+        };
+        // The owner's poll ends: it runs its slot, then its queue.
+        if let Some(t) = slot.take() {
+            own(&seen, t);
+        }
+        if let Some(t) = local.pop() {
+            own(&seen, t);
+        }
+        monitor.join().unwrap();
+        thief.join().unwrap();
+        // Another worker drains the injector.
+        while let Steal::Success(t) = injector.steal() {
+            own(&seen, t);
+        }
+        assert!(!slot.is_occupied() && local.is_empty());
+        assert_each_once(&seen, 2);
     });
 }

@@ -438,8 +438,12 @@ fn worker_threads_n_spawns_exactly_n_named_threads() {
                 .thread_name(prefix.clone())
                 .build()
                 .unwrap();
-            // Threads name themselves as they start: give them a moment.
-            let expected: Vec<_> = (0..n).map(|i| format!("{prefix}-{i}")).collect();
+            // Threads name themselves as they start: give them a moment. Besides the
+            // workers, the runtime runs its monitor thread (slow polls, stuck workers).
+            let expected: Vec<_> = (0..n)
+                .map(|i| format!("{prefix}-{i}"))
+                .chain([format!("{prefix}-monitor")])
+                .collect();
             let deadline = Instant::now() + Duration::from_secs(5);
             loop {
                 let mut names = threads_named(&prefix);

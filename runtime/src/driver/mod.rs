@@ -235,8 +235,7 @@ impl Driver {
         self.time.lock().wheel.remove(key);
     }
 
-    /// Number of timer entries alive (tests).
-    #[cfg(test)]
+    /// Number of timer entries alive (tests and metrics).
     pub(crate) fn timer_entries(&self) -> usize {
         self.time.lock().wheel.len()
     }

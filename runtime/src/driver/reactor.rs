@@ -266,7 +266,7 @@ impl Reactor {
         self.registered.load(Ordering::Acquire) > 0
     }
 
-    #[cfg(test)]
+    /// Number of registered sources (tests and metrics).
     pub(crate) fn sources(&self) -> usize {
         self.sources.lock().slab.len()
     }

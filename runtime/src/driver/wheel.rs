@@ -74,7 +74,6 @@ impl Wheel {
     }
 
     /// Number of live entries (pending or fired but not yet removed).
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }

@@ -27,6 +27,7 @@ enum Flavor {
 ///     .blocking_keep_alive(Duration::from_secs(5))
 ///     .thread_name("my-worker")
 ///     .shutdown_timeout(Duration::from_secs(1))
+///     .slow_poll_threshold(Duration::from_millis(50))
 ///     .build()
 ///     .unwrap();
 /// assert_eq!(rt.block_on(async { 1 }), 1);
@@ -38,6 +39,7 @@ pub struct Builder {
     blocking_keep_alive: Duration,
     thread_name: String,
     shutdown_timeout: Duration,
+    slow_poll_threshold: Option<Duration>,
 }
 
 fn env_usize(name: &str) -> Option<usize> {
@@ -58,6 +60,7 @@ impl Builder {
             blocking_keep_alive: Duration::from_secs(10),
             thread_name: "corio-worker".to_owned(),
             shutdown_timeout: Duration::from_secs(10),
+            slow_poll_threshold: Some(Duration::from_millis(100)),
         }
     }
 
@@ -137,7 +140,8 @@ impl Builder {
     }
 
     /// The worker threads' name prefix: threads are named `<prefix>-<index>`. Default:
-    /// `corio-worker`.
+    /// `corio-worker`. The monitor thread is `<prefix>-monitor`, without a trailing
+    /// `-worker` (`corio-monitor` by default).
     ///
     /// ```
     /// let rt = corio_runtime::Builder::new_multi_thread()
@@ -171,6 +175,50 @@ impl Builder {
         self
     }
 
+    /// A poll that holds its thread longer than this is reported (asyncio's
+    /// `slow_callback_duration`): one `tracing` WARN event with target `corio::slow_poll`
+    /// naming the task (id, name, spawn location), the worker and the time so far; with
+    /// no `tracing` subscriber installed, a line on stderr instead:
+    ///
+    /// ```text
+    /// corio: Executing <Task id=7 name='worker-1' spawned at src/main.rs:10:5> took 0.100 seconds on worker 1 (still running)
+    /// ```
+    ///
+    /// Default: 100 ms, on without any builder call; `None` turns the warnings off.
+    ///
+    /// The runtime's monitor thread (named after [`thread_name`](Builder::thread_name):
+    /// `corio-monitor` by default) measures it by sampling the counters each worker
+    /// publishes, every quarter of the threshold (at most every 25 ms, at least every
+    /// 1 ms), so workers read no clock per poll; a poll is reported within one sampling
+    /// interval after it crosses the threshold, never before. Covered: tasks on every
+    /// worker, and on the current-thread flavor also the `block_on` future itself (on the
+    /// multi-thread flavor that future runs on the caller's thread, outside any worker).
+    ///
+    /// Independently of this setting the monitor also hands the queued work of a worker
+    /// stuck in one poll for 250 ms to the other workers.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = corio_runtime::Builder::new_multi_thread()
+    ///     .slow_poll_threshold(Duration::from_millis(20))
+    ///     .build()
+    ///     .unwrap();
+    /// // Reported (to stderr here: no tracing subscriber is installed).
+    /// rt.block_on(rt.spawn(async { std::thread::sleep(Duration::from_millis(50)) }))
+    ///     .unwrap();
+    ///
+    /// let quiet = corio_runtime::Builder::new_current_thread()
+    ///     .slow_poll_threshold(None)
+    ///     .build()
+    ///     .unwrap();
+    /// # drop((rt, quiet));
+    /// ```
+    pub fn slow_poll_threshold(mut self, threshold: impl Into<Option<Duration>>) -> Builder {
+        self.slow_poll_threshold = threshold.into();
+        self
+    }
+
     fn resolved_worker_threads(&self) -> usize {
         self.worker_threads
             .or_else(|| env_usize("CORIO_WORKER_THREADS"))
@@ -193,30 +241,39 @@ impl Builder {
             self.blocking_keep_alive,
             format!("{}-blocking", self.thread_name),
         );
-        match self.flavor {
+        let (inner, threads) = match self.flavor {
             Flavor::MultiThread => {
                 let workers = self.resolved_worker_threads();
                 let (shared, locals) =
-                    multi_thread::Shared::new(workers, driver, blocking, self.thread_name);
+                    multi_thread::Shared::new(workers, driver, blocking, self.thread_name.clone());
                 let threads = multi_thread::launch(&shared, locals)?;
-                Ok(Runtime {
-                    handle: Handle {
-                        inner: scheduler::Handle::MultiThread(shared),
-                    },
-                    threads,
-                    shutdown_timeout: self.shutdown_timeout,
-                })
+                (scheduler::Handle::MultiThread(shared), threads)
             }
-            Flavor::CurrentThread => Ok(Runtime {
-                handle: Handle {
-                    inner: scheduler::Handle::CurrentThread(current_thread::Shared::new(
-                        driver, blocking,
-                    )),
-                },
-                threads: Vec::new(),
-                shutdown_timeout: self.shutdown_timeout,
-            }),
+            Flavor::CurrentThread => (
+                scheduler::Handle::CurrentThread(current_thread::Shared::new(driver, blocking)),
+                Vec::new(),
+            ),
+        };
+        #[cfg_attr(loom, allow(unused_mut))]
+        let mut runtime = Runtime {
+            handle: Handle { inner },
+            threads,
+            shutdown_timeout: self.shutdown_timeout,
+            monitor: None,
+        };
+        // Loom models run no background threads of their own.
+        #[cfg(not(loom))]
+        {
+            // On failure `runtime` drops here, shutting its workers down.
+            use super::monitor::{self, Monitor};
+            runtime.monitor = Some(Monitor::start(
+                runtime.handle.inner.clone(),
+                self.slow_poll_threshold,
+                monitor::thread_name(&self.thread_name),
+                tracing::dispatcher::get_default(tracing::Dispatch::clone),
+            )?);
         }
+        Ok(runtime)
     }
 }
 
@@ -229,6 +286,7 @@ impl fmt::Debug for Builder {
             .field("blocking_keep_alive", &self.blocking_keep_alive)
             .field("thread_name", &self.thread_name)
             .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("slow_poll_threshold", &self.slow_poll_threshold)
             .finish()
     }
 }

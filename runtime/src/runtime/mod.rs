@@ -4,6 +4,8 @@ pub(crate) mod blocking;
 mod builder;
 pub(crate) mod context;
 mod handle;
+pub mod metrics;
+mod monitor;
 
 use std::fmt;
 use std::future::Future;
@@ -26,8 +28,9 @@ const NESTED_RUNTIME: &str = "Cannot start a corio runtime from within a runtime
     `corio::run` / `block_on` would block a thread that drives tasks. Inside async code use \
     `.await` on the future, or `corio::spawn` it, instead";
 
-/// A corio runtime: worker threads (or the current thread), the reactor and timers, and
-/// the blocking pool.
+/// A corio runtime: worker threads (or the current thread), the reactor and timers, the
+/// blocking pool, and a monitor thread that warns about slow polls
+/// ([`Builder::slow_poll_threshold`]) and hands a stuck worker's queue to the others.
 ///
 /// Dropping it shuts it down: every remaining task is cancelled (its future dropped),
 /// the workers are joined and the blocking pool gets `shutdown_timeout` to finish.
@@ -46,6 +49,8 @@ pub struct Runtime {
     handle: Handle,
     threads: Vec<JoinHandle<()>>,
     shutdown_timeout: Duration,
+    /// Slow-poll warnings, stuck-worker hand-off, busy-time sampling; stopped on drop.
+    monitor: Option<monitor::Monitor>,
 }
 
 impl Runtime {
@@ -110,6 +115,8 @@ impl Runtime {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
+        // First, so nothing is reported about or handed off from a runtime shutting down.
+        drop(self.monitor.take());
         let inner = self.handle.inner.clone();
         match &inner {
             scheduler::Handle::MultiThread(shared) => {

@@ -6,6 +6,10 @@
 //! turn started, then collects ready I/O and timers with `driver.park(Some(ZERO))`; with
 //! nothing ready it sleeps in `driver.park(None)`. Wakes from other threads go through a
 //! shared injector plus `driver.unpark()`.
+//!
+//! Like a multi-thread worker, the loop publishes a poll counter (advanced once per turn)
+//! and the id of what it polls (a task, or [`BLOCK_ON_ID`] for the `block_on` future) in
+//! relaxed atomics, so the runtime's monitor thread can warn about a slow poll here too.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -19,10 +23,11 @@ use std::time::Duration;
 use corio_sync::coop;
 
 use crate::driver::Driver;
-use crate::loom::{Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
+use crate::loom::{Arc, AtomicBool, AtomicU64, AtomicUsize, Condvar, Mutex, Ordering};
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::context;
-use crate::scheduler;
+use crate::runtime::metrics::WorkerMetrics;
+use crate::scheduler::{self, WorkerActivity, BLOCK_ON_ID};
 use crate::task::{self, Notified, RawTask, Registry, Schedule, SpawnMeta, Task};
 
 /// A ready-queue entry: a task, or the `block_on` future itself.
@@ -50,6 +55,15 @@ pub(crate) struct Shared {
     local_owner: Mutex<Option<ThreadId>>,
     live_local_tasks: AtomicUsize,
     pub(crate) blocking: BlockingPool,
+    /// Watchdog: polls started, counted per turn (relaxed; only the thread holding the
+    /// core writes it).
+    polls: AtomicU64,
+    /// Watchdog: id of what is being polled, 0 between polls.
+    current: AtomicU64,
+    /// Metrics: sleeps in the driver with nothing ready.
+    parks: AtomicU64,
+    /// Metrics: time seen inside polls, in nanoseconds, as sampled by the monitor thread.
+    busy_ns: AtomicU64,
 }
 
 /// The thread-local view of a running `block_on` (lent to the thread's context).
@@ -82,6 +96,10 @@ impl Shared {
             local_owner: Mutex::new(None),
             live_local_tasks: AtomicUsize::new(0),
             blocking,
+            polls: AtomicU64::new(0),
+            current: AtomicU64::new(0),
+            parks: AtomicU64::new(0),
+            busy_ns: AtomicU64::new(0),
         })
     }
 
@@ -128,6 +146,64 @@ impl Shared {
         let mut injector = self.injector.lock();
         core.queue.extend(injector.drain(..));
         self.injector_len.store(0, Ordering::Release);
+    }
+
+    /// The watchdog counters.
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) fn activity(&self) -> WorkerActivity {
+        WorkerActivity {
+            polls: self.polls.load(Ordering::Relaxed),
+            current_task: self.current.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The monitor saw the loop inside a poll for `busy` (a sample).
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) fn add_busy(&self, busy: Duration) {
+        let ns = u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX);
+        self.busy_ns.fetch_add(ns, Ordering::Relaxed);
+    }
+
+    /// The loop's metrics (its ready queue belongs to the thread running it, so only
+    /// the injector's depth is visible from outside).
+    pub(crate) fn worker_metrics(&self) -> WorkerMetrics {
+        WorkerMetrics {
+            polls: self.polls.load(Ordering::Relaxed),
+            steals: 0,
+            parks: self.parks.load(Ordering::Relaxed),
+            local_queue_depth: 0,
+            busy_time: Duration::from_nanos(self.busy_ns.load(Ordering::Relaxed)),
+        }
+    }
+
+    /// Entries scheduled from other threads, not yet moved to the ready queue.
+    pub(crate) fn injector_depth(&self) -> usize {
+        self.injector_len.load(Ordering::Relaxed)
+    }
+
+    /// A turn of `n` entries starts: the poll counter moves by `n` at once (one relaxed
+    /// load and store per turn, not per poll; one writer). A task is queued at most
+    /// once, so `(polls, current)` still names one poll: the counter changes every turn.
+    #[inline]
+    fn begin_turn(&self, n: usize) {
+        self.polls.store(
+            self.polls.load(Ordering::Relaxed).wrapping_add(n as u64),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Publishes what is polled now (a single relaxed store per poll). It stays until the
+    /// next poll or [`end_polls`](Self::end_polls), so the few instructions between two
+    /// polls of a turn count toward the earlier one.
+    #[inline]
+    fn begin_poll(&self, id: u64) {
+        self.current.store(id, Ordering::Relaxed);
+    }
+
+    /// Nothing is being polled (end of a turn, or a `block_on` that returned or panicked).
+    #[inline]
+    fn end_polls(&self) {
+        self.current.store(0, Ordering::Relaxed);
     }
 
     fn check_local_owner(&self) {
@@ -231,25 +307,35 @@ fn run_turns<F: Future>(
             core.queue.len()
         };
         if n == 0 {
+            shared.parks.store(
+                shared.parks.load(Ordering::Relaxed).wrapping_add(1),
+                Ordering::Relaxed,
+            );
             shared.driver.park(None);
             continue;
         }
+        shared.begin_turn(n);
         for _ in 0..n {
             let entry = running.core.borrow_mut().queue.pop_front();
             match entry {
                 None => break,
-                Some(Entry::Task(task)) => task.run(),
+                Some(Entry::Task(task)) => {
+                    shared.begin_poll(task.id().as_u64());
+                    task.run();
+                }
                 Some(Entry::Main) => {
                     if !running.main.queued.swap(false, Ordering::AcqRel) {
                         continue; // a stale entry from an earlier block_on
                     }
                     let mut cx = Context::from_waker(waker);
+                    shared.begin_poll(BLOCK_ON_ID);
                     if let Poll::Ready(out) = coop::with_budget(|| future.as_mut().poll(&mut cx)) {
-                        return out;
+                        return out; // `RunGuard` ends the poll
                     }
                 }
             }
         }
+        shared.end_polls();
         // Collect ready I/O and timers between turns, like asyncio's select(0).
         shared.driver.park(Some(Duration::ZERO));
     }
@@ -263,6 +349,8 @@ struct RunGuard<'a> {
 
 impl Drop for RunGuard<'_> {
     fn drop(&mut self) {
+        // `block_on` returned (or its future panicked) inside a turn.
+        self.shared.end_polls();
         let core = std::mem::replace(
             &mut *self.running.core.borrow_mut(),
             Box::new(Core {

@@ -4,11 +4,29 @@ pub(crate) mod current_thread;
 pub(crate) mod multi_thread;
 
 use std::future::Future;
+use std::time::Duration;
 
 use crate::driver::Driver;
 use crate::loom::Arc;
 use crate::runtime::blocking::BlockingPool;
+use crate::runtime::metrics::WorkerMetrics;
 use crate::task::{Registry, SpawnMeta, Task};
+
+/// What one worker is doing, as published for the monitor thread: each worker stores its
+/// poll counter and the id of the task it polls in relaxed atomics (no clock read per
+/// poll); a counter that did not move between two samples means one long poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(loom, allow(dead_code))] // loom models run no monitor thread
+pub(crate) struct WorkerActivity {
+    /// Polls started so far.
+    pub(crate) polls: u64,
+    /// The task being polled (0 if none; [`BLOCK_ON_ID`] for a `block_on` future).
+    pub(crate) current_task: u64,
+}
+
+/// `current_task` while the current-thread scheduler polls the `block_on` future itself
+/// (task ids never reach it).
+pub(crate) const BLOCK_ON_ID: u64 = u64::MAX;
 
 /// A handle to either scheduler; what `Handle`, the thread context and tasks hold.
 #[derive(Clone)]
@@ -74,6 +92,46 @@ impl Handle {
         match self {
             Handle::MultiThread(shared) => &shared.blocking,
             Handle::CurrentThread(shared) => &shared.blocking,
+        }
+    }
+}
+
+#[cfg_attr(loom, allow(dead_code))] // loom models run no monitor thread
+impl Handle {
+    /// Every worker's watchdog counters (one entry for the current-thread scheduler),
+    /// appended to `out`.
+    pub(crate) fn activity(&self, out: &mut Vec<WorkerActivity>) {
+        match self {
+            Handle::MultiThread(shared) => shared.activity(out),
+            Handle::CurrentThread(shared) => out.push(shared.activity()),
+        }
+    }
+
+    /// The monitor saw worker `index` inside a poll for `busy` (a sample).
+    pub(crate) fn add_busy(&self, index: usize, busy: Duration) {
+        match self {
+            Handle::MultiThread(shared) => shared.add_busy(index, busy),
+            Handle::CurrentThread(shared) => shared.add_busy(busy),
+        }
+    }
+
+    /// Moves the work queued behind worker `index`, stuck in one poll, to the others.
+    /// Returns how many tasks moved (always 0 on the current-thread scheduler: there is
+    /// no other worker).
+    pub(crate) fn hand_off(&self, index: usize) -> usize {
+        match self {
+            Handle::MultiThread(shared) => shared.hand_off(index),
+            Handle::CurrentThread(_) => 0,
+        }
+    }
+
+    /// Per-worker metrics and the injector's depth.
+    pub(crate) fn worker_metrics(&self) -> (Vec<WorkerMetrics>, usize) {
+        match self {
+            Handle::MultiThread(shared) => (shared.worker_metrics(), shared.injector_depth()),
+            Handle::CurrentThread(shared) => {
+                (vec![shared.worker_metrics()], shared.injector_depth())
+            }
         }
     }
 }

@@ -7,12 +7,15 @@
 
 use std::ptr::NonNull;
 
+use super::info::TaskInfo;
 use super::raw::{Header, RawTask};
 use crate::loom::{AtomicBool, Mutex, Ordering};
 
 struct List {
     head: Option<NonNull<Header>>,
     len: usize,
+    /// Tasks ever inserted (metrics; counted under the lock, so it costs no atomic).
+    inserted: u64,
 }
 
 // SAFETY: the list only stores task pointers; they are Send (see RawTask) and the links
@@ -32,7 +35,13 @@ impl Registry {
         let n = min_shards.max(1).next_power_of_two();
         Registry {
             shards: (0..n)
-                .map(|_| Mutex::new(List { head: None, len: 0 }))
+                .map(|_| {
+                    Mutex::new(List {
+                        head: None,
+                        len: 0,
+                        inserted: 0,
+                    })
+                })
                 .collect(),
             mask: n - 1,
             closed: AtomicBool::new(false),
@@ -65,6 +74,7 @@ impl Registry {
         }
         list.head = Some(node);
         list.len += 1;
+        list.inserted += 1;
         Ok(())
     }
 
@@ -144,6 +154,42 @@ impl Registry {
                 cur = unsafe { node.as_ref().registry_next.with(|p| *p) };
             }
         }
+    }
+}
+
+impl Registry {
+    /// Unfinished tasks (as [`for_each`](Self::for_each) sees them, so O(listed tasks))
+    /// and tasks ever listed.
+    pub(crate) fn counts(&self) -> (usize, u64) {
+        self.shards.iter().fold((0, 0), |(live, total), shard| {
+            let list = shard.lock();
+            let mut unfinished = 0;
+            let mut cur = list.head;
+            while let Some(node) = cur {
+                let task = RawTask::from_raw(node);
+                // A finished task stays listed until its last reference is released.
+                unfinished += usize::from(!task.state().load().is_complete());
+                // SAFETY: the lock is held; listed tasks are live.
+                cur = unsafe { node.as_ref().registry_next.with(|p| *p) };
+            }
+            (live + unfinished, total + list.inserted)
+        })
+    }
+
+    /// A snapshot of the listed task with this id, if any (walks one shard).
+    #[cfg_attr(loom, allow(dead_code))] // used by the monitor thread
+    pub(crate) fn find(&self, id: u64) -> Option<TaskInfo> {
+        let list = self.shards[(id as usize) & self.mask].lock();
+        let mut cur = list.head;
+        while let Some(node) = cur {
+            let task = RawTask::from_raw(node);
+            if task.id().as_u64() == id {
+                return Some(TaskInfo::from_raw(task));
+            }
+            // SAFETY: the lock is held; listed tasks are live.
+            cur = unsafe { node.as_ref().registry_next.with(|p| *p) };
+        }
+        None
     }
 }
 

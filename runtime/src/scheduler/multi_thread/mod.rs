@@ -23,6 +23,11 @@
 //! busy server keeps one worker cycling "reactor → tasks → reactor" without cross-thread
 //! wake-ups. It keeps watching for a few quiet intervals after the last poll it saw, so
 //! steady load does not make it give the role up and be woken again between requests.
+//!
+//! The runtime's monitor thread (`runtime/monitor.rs`) reads the same counters from
+//! outside: a worker inside one poll for longer than a bound has its LIFO slot and both
+//! queues moved to the injector ([`Shared::hand_off`]), so its work runs elsewhere even
+//! when every other worker is busy with work of its own (and so never steals).
 
 mod idle;
 mod lifo;
@@ -42,12 +47,17 @@ use self::queue::{Injector, Local, Steal, Stealer};
 use crate::driver::Driver;
 use crate::loom::{Arc, AtomicBool, AtomicU64, Mutex, Ordering};
 use crate::runtime::blocking::BlockingPool;
+use crate::runtime::metrics::WorkerMetrics;
+use crate::scheduler::WorkerActivity;
 use crate::task::{self, Notified, RawTask, Registry, Schedule, SpawnMeta, Task};
 
 pub(crate) use worker::{launch, Worker};
 
 /// How long a worker must be stuck in one poll before a watcher takes its LIFO task.
 const WATCH_INTERVAL: Duration = Duration::from_millis(1);
+#[cfg_attr(loom, allow(dead_code))]
+/// At most this many tasks move per queue in one [`Shared::hand_off`].
+const HAND_OFF_MAX: usize = 4096;
 /// A watcher gives its role up after this many intervals without any poll on other workers.
 const WATCH_QUIET_INTERVALS: u32 = 8;
 
@@ -78,22 +88,18 @@ pub(crate) struct Remote {
     polls: AtomicU64,
     /// Watchdog: id of the task being polled, 0 between polls.
     current: AtomicU64,
+    /// Metrics: successful steals by this worker (relaxed; only the worker writes it).
+    steals: AtomicU64,
+    /// Metrics: times this worker went to sleep (relaxed; only the worker writes it).
+    parks: AtomicU64,
+    /// Metrics: time seen inside polls, in nanoseconds, as sampled by the monitor thread.
+    busy_ns: AtomicU64,
 }
 
 /// A worker's own queues, moved into its thread.
 pub(crate) struct Queues {
     run: Local<Notified>,
     yielded: Local<Notified>,
-}
-
-/// Information for a watchdog: what each worker is doing.
-#[allow(dead_code)] // read by the watchdog (a later feature) and by unit tests
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct WorkerActivity {
-    /// Polls started so far.
-    pub(crate) polls: u64,
-    /// The task being polled (0 if none).
-    pub(crate) current_task: u64,
 }
 
 impl Shared {
@@ -119,6 +125,9 @@ impl Shared {
                     parker: Parker::new(),
                     polls: AtomicU64::new(0),
                     current: AtomicU64::new(0),
+                    steals: AtomicU64::new(0),
+                    parks: AtomicU64::new(0),
+                    busy_ns: AtomicU64::new(0),
                 })
             })
             .collect();
@@ -141,19 +150,76 @@ impl Shared {
         self.remotes.len()
     }
 
-    /// A snapshot of every worker's watchdog counters.
-    #[allow(dead_code)] // read by the watchdog (a later feature)
-    pub(crate) fn activity(&self) -> Vec<WorkerActivity> {
+    /// Every worker's watchdog counters, appended to `out`.
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) fn activity(&self, out: &mut Vec<WorkerActivity>) {
+        out.extend(self.remotes.iter().map(|r| WorkerActivity {
+            polls: r.polls.load(Ordering::Relaxed),
+            current_task: r.current.load(Ordering::Relaxed),
+        }));
+    }
+
+    /// The monitor saw worker `index` inside a poll for `busy` (a sample).
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) fn add_busy(&self, index: usize, busy: Duration) {
+        let ns = u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX);
+        self.remotes[index].busy_ns.fetch_add(ns, Ordering::Relaxed);
+    }
+
+    /// Every worker's metrics.
+    pub(crate) fn worker_metrics(&self) -> Vec<WorkerMetrics> {
         self.remotes
             .iter()
-            .map(|r| WorkerActivity {
+            .map(|r| WorkerMetrics {
                 polls: r.polls.load(Ordering::Relaxed),
-                current_task: r.current.load(Ordering::Relaxed),
+                steals: r.steals.load(Ordering::Relaxed),
+                parks: r.parks.load(Ordering::Relaxed),
+                local_queue_depth: r.stealer.len()
+                    + r.yielded.len()
+                    + usize::from(r.lifo.is_occupied()),
+                busy_time: Duration::from_nanos(r.busy_ns.load(Ordering::Relaxed)),
             })
             .collect()
     }
 
-    fn is_shutdown(&self) -> bool {
+    /// Tasks waiting in the injector.
+    pub(crate) fn injector_depth(&self) -> usize {
+        self.injector.len()
+    }
+
+    /// Hands the work queued on worker `index` (stuck in one poll) to the other workers:
+    /// its LIFO slot, then its local queue, then its yielded queue move to the injector,
+    /// oldest first, and a parked worker is woken if nobody is searching. Callable from
+    /// any thread: the slot is an atomic pointer and the queues are stealable. Returns how
+    /// many tasks moved.
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) fn hand_off(&self, index: usize) -> usize {
+        if self.is_shutdown() {
+            return 0;
+        }
+        let remote = &self.remotes[index];
+        let mut moved = 0;
+        if let Some(task) = remote.lifo.take() {
+            self.schedule_remote(Notified::from_raw(RawTask::from_raw(task)));
+            moved += 1;
+        }
+        for stealer in [&remote.stealer, &remote.yielded] {
+            // Bounded, in case the stuck poll keeps queueing work as fast as it moves.
+            for _ in 0..HAND_OFF_MAX {
+                match stealer.steal() {
+                    Steal::Success(task) => {
+                        self.schedule_remote(task);
+                        moved += 1;
+                    }
+                    Steal::Retry => crate::loom::spin_loop(),
+                    Steal::Empty => break,
+                }
+            }
+        }
+        moved
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
         self.shutdown.load(Ordering::Acquire)
     }
 

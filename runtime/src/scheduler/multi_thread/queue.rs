@@ -54,8 +54,14 @@ mod imp {
         pub(crate) fn steal_batch_and_pop(&self, dest: &Local<T>) -> Steal<T> {
             convert(self.0.steal_batch_and_pop(&dest.0))
         }
+        pub(crate) fn steal(&self) -> Steal<T> {
+            convert(self.0.steal())
+        }
         pub(crate) fn is_empty(&self) -> bool {
             self.0.is_empty()
+        }
+        pub(crate) fn len(&self) -> usize {
+            self.0.len()
         }
     }
 
@@ -74,6 +80,9 @@ mod imp {
         }
         pub(crate) fn is_empty(&self) -> bool {
             self.0.is_empty()
+        }
+        pub(crate) fn len(&self) -> usize {
+            self.0.len()
         }
     }
 }
@@ -142,8 +151,18 @@ mod imp {
             let mut src = self.0.lock();
             batch_into(&mut src, dest)
         }
+        #[allow(dead_code)] // the monitor thread's hand-off; no monitor under loom
+        pub(crate) fn steal(&self) -> Steal<T> {
+            match self.0.lock().pop_front() {
+                Some(t) => Steal::Success(t),
+                None => Steal::Empty,
+            }
+        }
         pub(crate) fn is_empty(&self) -> bool {
             self.0.lock().is_empty()
+        }
+        pub(crate) fn len(&self) -> usize {
+            self.0.lock().len()
         }
     }
 
@@ -166,6 +185,9 @@ mod imp {
         }
         pub(crate) fn is_empty(&self) -> bool {
             self.0.lock().is_empty()
+        }
+        pub(crate) fn len(&self) -> usize {
+            self.0.lock().len()
         }
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::park::Parked;
 use super::queue::{Local, Steal};
 use super::{Queues, Shared, WATCH_INTERVAL, WATCH_QUIET_INTERVALS};
-use crate::loom::{Arc, Ordering};
+use crate::loom::{Arc, AtomicU64, Ordering};
 use crate::runtime::context;
 use crate::scheduler::{self, Handle};
 use crate::task::{Notified, RawTask};
@@ -146,6 +146,14 @@ impl Worker {
         }
     }
 
+    /// Adds one to a counter only this worker writes (a relaxed load and store).
+    fn count(&self, counter: &AtomicU64) {
+        counter.store(
+            counter.load(Ordering::Relaxed).wrapping_add(1),
+            Ordering::Relaxed,
+        );
+    }
+
     fn run_task(&self, task: Notified) {
         let remote = self.remote();
         // Watchdog counters: plain relaxed stores, only this thread writes them.
@@ -253,7 +261,10 @@ impl Worker {
                 let remote = &self.shared.remotes[victim];
                 for stealer in [&remote.stealer, &remote.yielded] {
                     match stealer.steal_batch_and_pop(&self.local) {
-                        Steal::Success(task) => return Some(task),
+                        Steal::Success(task) => {
+                            self.count(&self.remote().steals);
+                            return Some(task);
+                        }
                         Steal::Retry => retry = true,
                         Steal::Empty => {}
                     }
@@ -284,6 +295,8 @@ impl Worker {
         if self.has_local_work() {
             return;
         }
+        // Once per idle period, however many watch ticks it takes.
+        self.count(&self.remote().parks);
         let was_searching = self.searching.replace(false);
         if self
             .shared
@@ -403,6 +416,7 @@ impl Worker {
             for stealer in [&r.stealer, &r.yielded] {
                 if let Steal::Success(task) = stealer.steal_batch_and_pop(&self.local) {
                     self.local.push(task);
+                    self.count(&self.remote().steals);
                 }
             }
         }
