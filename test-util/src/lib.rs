@@ -4,7 +4,8 @@
 //! * [`within`] runs a test body on its own thread under a deadline, so a deadlock fails
 //!   the test instead of hanging the run, and re-raises the body's panic unchanged;
 //! * [`counting_waker`] makes a [`Waker`](std::task::Waker) that counts its wake-ups, for
-//!   polling futures by hand.
+//!   polling futures by hand;
+//! * [`examples`] runs a package's example binaries from its integration tests.
 //!
 //! ```
 //! use std::time::Duration;
@@ -20,6 +21,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod examples;
 mod waker;
 mod within;
 
