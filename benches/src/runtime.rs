@@ -28,6 +28,7 @@ pub fn workloads() -> Vec<Workload> {
         workload!("spawn_many_local", spawn_many_local),
         workload!("spawn_many_remote_idle", spawn_many_remote_idle),
         workload!("spawn_many_remote_busy", spawn_many_remote_busy),
+        workload!("spawn_many_remote_busy2", spawn_many_remote_busy2),
         workload!("yield_many", yield_many),
         workload!("ping_pong", ping_pong),
         workload!("chained_spawn", chained_spawn),
@@ -101,6 +102,47 @@ fn spawn_many_remote_busy<R: Rt>(rt: &R, iters: u64) -> Duration {
             let _ = h.await;
         }
     });
+    elapsed
+}
+
+/// 1 000 spawns from outside while `WORKERS` chains of tasks each stall 10 µs and spawn
+/// their successor (work from outside competing with local chains, not with yields);
+/// starting and stopping the chains is outside the timing.
+fn spawn_many_remote_busy2<R: Rt>(rt: &R, iters: u64) -> Duration {
+    const NUM_REMOTE: usize = 1_000;
+    fn link<R: Rt>(stop: Arc<AtomicBool>, done: mpsc::SyncSender<()>) {
+        R::spawn_detached(async move {
+            std::thread::sleep(STALL_DUR);
+            if stop.load(Relaxed) {
+                done.send(()).unwrap();
+            } else {
+                link::<R>(stop, done);
+            }
+        });
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let (done_tx, done_rx) = mpsc::sync_channel(WORKERS);
+    for _ in 0..WORKERS {
+        let (stop, done_tx) = (stop.clone(), done_tx.clone());
+        R::detach(rt.spawn(async move { link::<R>(stop, done_tx) }));
+    }
+    let mut handles = Vec::with_capacity(NUM_REMOTE);
+    let start = Instant::now();
+    for _ in 0..iters {
+        for _ in 0..NUM_REMOTE {
+            handles.push(rt.spawn(async {}));
+        }
+        rt.block_on(async {
+            for handle in handles.drain(..) {
+                let _ = handle.await;
+            }
+        });
+    }
+    let elapsed = start.elapsed();
+    stop.store(true, Relaxed);
+    for _ in 0..WORKERS {
+        done_rx.recv().unwrap();
+    }
     elapsed
 }
 
