@@ -4,7 +4,7 @@ mod common;
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -548,4 +548,45 @@ fn builder_options_are_kept() {
     assert!(dbg.contains("thread_name: \"opt-blocking\""), "{dbg}");
     assert!(dbg.contains("shutdown_timeout: 250ms"), "{dbg}");
     assert!(dbg.contains("worker_threads: 1"), "{dbg}");
+}
+
+/// A task that spawns its successor forever keeps its worker's LIFO slot full; work from
+/// outside still gets its turn a few links later, not a whole fairness interval later.
+#[test]
+fn work_from_outside_is_not_starved_by_an_endless_spawn_chain() {
+    fn link(links: Arc<AtomicUsize>, stop: Arc<AtomicBool>) {
+        let _detached = spawn(async move {
+            links.fetch_add(1, Ordering::SeqCst);
+            if !stop.load(Ordering::SeqCst) {
+                link(links, stop);
+            }
+        });
+    }
+    within(Duration::from_secs(60), || {
+        let rt = multi_thread(1);
+        let links = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (l, s) = (links.clone(), stop.clone());
+        let _chain = rt.spawn(async move { link(l, s) });
+        while links.load(Ordering::SeqCst) < 100 {
+            std::thread::yield_now();
+        }
+        // Links run between a spawn from outside and that task's poll. The spawning
+        // thread can be preempted between its two steps, so judge the median.
+        let mut waits: Vec<usize> = (0..101)
+            .map(|_| {
+                let before = links.load(Ordering::SeqCst);
+                let l = links.clone();
+                let at_poll = rt.block_on(rt.spawn(async move { l.load(Ordering::SeqCst) }));
+                at_poll.unwrap() - before
+            })
+            .collect();
+        stop.store(true, Ordering::SeqCst);
+        waits.sort_unstable();
+        assert!(
+            waits[50] <= 16,
+            "median wait {} links: {waits:?}",
+            waits[50]
+        );
+    });
 }

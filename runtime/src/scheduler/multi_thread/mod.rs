@@ -3,7 +3,9 @@
 //! Each worker has a FIFO local queue (crossbeam `Worker`) plus a LIFO slot holding the
 //! task it woke most recently; a shared injector takes work scheduled from outside the
 //! workers. Workers find work in the order LIFO slot (at most 3 in a row) → local queue →
-//! injector (first every 61 ticks) → steal from a random victim → park.
+//! injector (first every 61 ticks) → steal from a random victim → park. A LIFO chain that
+//! has had its 3 polls and keeps going (each task waking or spawning the next) waits behind
+//! the local queue and the injector until it breaks, so it cannot starve work from outside.
 //!
 //! A task that wakes itself during its poll (`yield_now`, an exhausted coop budget) goes
 //! to the worker's second FIFO queue, `yielded`, which is served after the local queue and
