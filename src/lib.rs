@@ -70,8 +70,8 @@ pub use corio_sync as sync;
 
 #[doc(inline)]
 pub use corio_runtime::{
-    all_tasks, current_task, run, spawn, spawn_local, yield_now, Builder, Handle, Runtime, Task,
-    TaskError, TaskId, TaskInfo,
+    all_tasks, current_task, dump, run, spawn, spawn_local, yield_now, Builder, Handle, Runtime,
+    Task, TaskError, TaskId, TaskInfo,
 };
 
 #[doc(inline)]

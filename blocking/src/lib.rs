@@ -57,6 +57,7 @@ pub use to_thread::ToThread;
 /// }));
 /// assert_eq!(slept, "slept");
 /// ```
+#[track_caller]
 pub fn to_thread<F, T>(f: F) -> ToThread<T>
 where
     F: FnOnce() -> T + Send + 'static,

@@ -230,6 +230,7 @@ impl ThreadPool {
     /// });
     /// # let _ = len;
     /// ```
+    #[track_caller]
     pub fn run<F, T>(&self, f: F) -> ToThread<T>
     where
         F: FnOnce() -> T + Send + 'static,

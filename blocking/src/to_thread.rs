@@ -2,7 +2,9 @@
 
 use std::fmt;
 use std::future::Future;
-use std::panic;
+use std::panic::{self, Location};
+
+use corio_sync::trace;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -30,6 +32,8 @@ pub struct ToThread<T> {
     target: Target,
     job: std::sync::Arc<dyn Completion<T>>,
     done: bool,
+    /// Where the job was made, for task dumps.
+    at: &'static Location<'static>,
 }
 
 /// The pool a [`ToThread`] submits to.
@@ -44,6 +48,7 @@ enum Target {
 
 impl<T: Send + 'static> ToThread<T> {
     /// A job for `pool`, or for the current pool at first poll if `pool` is `None`.
+    #[track_caller]
     pub(crate) fn new<F>(pool: Option<ThreadPool>, f: F) -> Self
     where
         F: FnOnce() -> T + Send + 'static,
@@ -52,9 +57,16 @@ impl<T: Send + 'static> ToThread<T> {
             target: pool.map_or(Target::Current, Target::Pool),
             job: Job::new(f),
             done: false,
+            at: Location::caller(),
         }
     }
 }
+
+/// `to_thread job at src/main.rs:10` in task dumps.
+static TO_THREAD: trace::Op = trace::Op {
+    name: "to_thread job",
+    detail: trace::Detail::None,
+};
 
 impl<T> Future for ToThread<T> {
     type Output = T;
@@ -72,7 +84,10 @@ impl<T> Future for ToThread<T> {
             }
         }
         match this.job.poll_outcome(cx) {
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                trace::record(&TO_THREAD, 0, this.at);
+                Poll::Pending
+            }
             Poll::Ready(outcome) => {
                 this.done = true;
                 match outcome {

@@ -28,7 +28,7 @@ pub use combinators::{
 };
 pub use net::create_datagram_endpoint;
 pub use net::create_server;
-pub use runtime::{metrics, run, Builder, Handle, Runtime};
+pub use runtime::{dump, metrics, run, Builder, Handle, Runtime};
 pub use task::{
     all_tasks, current_task, spawn, spawn_local, yield_now, Task, TaskError, TaskId, TaskInfo,
 };

@@ -94,7 +94,7 @@ fn empty_task_is_one_allocation_of_at_most_128_bytes() {
 }
 
 #[test]
-fn unnamed_tasks_do_not_allocate_a_name_and_named_ones_do_once() {
+fn unnamed_tasks_make_one_allocation_and_named_ones_two() {
     let rt = corio_runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -108,7 +108,9 @@ fn unnamed_tasks_do_not_allocate_a_name_and_named_ones_do_once() {
         assert_eq!(t.name(), Some("named"));
         t.await.unwrap();
         assert_eq!(unnamed, 1);
-        // The name was allocated by `Builder::name`, before spawn: spawning adds nothing.
-        assert_eq!(named, 1);
+        // The name itself was allocated by `Builder::name`, before spawn; spawning adds the
+        // task's out-of-line block that holds it (and later its await records for task
+        // dumps), which unnamed tasks only get once they wait on something corio knows.
+        assert_eq!(named, 2);
     });
 }

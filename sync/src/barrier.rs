@@ -1,7 +1,10 @@
 //! [`Barrier`] [asyncio.Barrier].
 
+use std::panic::Location;
+
 use crate::coop;
 use crate::loom::Mutex;
+use crate::trace;
 use crate::waiters::{List, Waiter, WakeList};
 use std::fmt;
 use std::future::Future;
@@ -98,8 +101,10 @@ impl Barrier {
     /// assert_eq!(r.index(), 0);
     /// # });
     /// ```
+    #[track_caller]
     pub fn wait(&self) -> BarrierWait<'_> {
         BarrierWait {
+            at: Location::caller(),
             barrier: self,
             waiter: Waiter::new(0),
             state: State::Idle,
@@ -163,6 +168,7 @@ enum State {
 /// ```
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct BarrierWait<'a> {
+    at: &'static Location<'static>,
     barrier: &'a Barrier,
     waiter: Waiter<usize>,
     state: State,
@@ -176,10 +182,8 @@ impl fmt::Debug for BarrierWait<'_> {
     }
 }
 
-impl Future for BarrierWait<'_> {
-    type Output = BarrierWaitResult;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<BarrierWaitResult> {
+impl BarrierWait<'_> {
+    fn poll_inner(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<BarrierWaitResult> {
         ready!(coop::poll_proceed(cx));
         // SAFETY: nothing is moved out of the pinned future; the waiter stays in place.
         let this = unsafe { self.get_unchecked_mut() };
@@ -235,6 +239,25 @@ impl Future for BarrierWait<'_> {
         Poll::Pending
     }
 }
+
+impl Future for BarrierWait<'_> {
+    type Output = BarrierWaitResult;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<BarrierWaitResult> {
+        let at = self.at;
+        let out = self.poll_inner(cx);
+        if out.is_pending() {
+            trace::record(&BARRIER_WAIT, 0, at);
+        }
+        out
+    }
+}
+
+/// What a task pending here awaits, for task dumps.
+static BARRIER_WAIT: trace::Op = trace::Op {
+    name: "Barrier::wait",
+    detail: trace::Detail::None,
+};
 
 impl Drop for BarrierWait<'_> {
     fn drop(&mut self) {

@@ -1,9 +1,12 @@
 //! [`Condition`] [asyncio.Condition].
 
+use std::panic::Location;
+
 use crate::coop;
 use crate::loom::Mutex as InnerMutex;
 use crate::mutex::{Mutex, MutexGuard};
 use crate::raw_semaphore::RawAcquire;
+use crate::trace;
 use crate::waiters::{List, Waiter, WakeList};
 use std::fmt;
 use std::future::Future;
@@ -90,9 +93,11 @@ impl Condition {
     /// assert_eq!(*g, 1);
     /// # });
     /// ```
+    #[track_caller]
     pub fn wait<'a, T>(&'a self, guard: MutexGuard<'a, T>) -> ConditionWait<'a, T> {
         let mutex = MutexGuard::mutex(&guard);
         ConditionWait {
+            at: Location::caller(),
             cond: self,
             mutex,
             guard: Some(guard),
@@ -184,6 +189,7 @@ enum State {
 /// ```
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct ConditionWait<'a, T> {
+    at: &'static Location<'static>,
     cond: &'a Condition,
     mutex: &'a Mutex<T>,
     guard: Option<MutexGuard<'a, T>>,
@@ -200,10 +206,8 @@ impl<T> fmt::Debug for ConditionWait<'_, T> {
     }
 }
 
-impl<'a, T> Future for ConditionWait<'a, T> {
-    type Output = MutexGuard<'a, T>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
+impl<'a, T> ConditionWait<'a, T> {
+    fn poll_inner(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
         // SAFETY: `waiter` and `relock` are never moved out of the pinned future.
         let this = unsafe { self.get_unchecked_mut() };
         loop {
@@ -249,6 +253,25 @@ impl<'a, T> Future for ConditionWait<'a, T> {
         }
     }
 }
+
+impl<'a, T> Future for ConditionWait<'a, T> {
+    type Output = MutexGuard<'a, T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
+        let at = self.at;
+        let out = self.poll_inner(cx);
+        if out.is_pending() {
+            trace::record(&CONDITION_WAIT, 0, at);
+        }
+        out
+    }
+}
+
+/// What a task pending here awaits, for task dumps.
+static CONDITION_WAIT: trace::Op = trace::Op {
+    name: "Condition::wait",
+    detail: trace::Detail::None,
+};
 
 impl<T> Drop for ConditionWait<'_, T> {
     fn drop(&mut self) {

@@ -1,7 +1,10 @@
 //! [`Event`] [asyncio.Event].
 
+use std::panic::Location;
+
 use crate::coop;
 use crate::loom::{AtomicBool, Mutex, Ordering};
+use crate::trace;
 use crate::waiters::{List, Waiter, WakeList};
 use std::fmt;
 use std::future::Future;
@@ -111,8 +114,10 @@ impl Event {
     /// ev.wait().await;
     /// # });
     /// ```
+    #[track_caller]
     pub fn wait(&self) -> EventWait<'_> {
         EventWait {
+            at: Location::caller(),
             event: self,
             waiter: Waiter::new(()),
             state: State::Idle,
@@ -139,6 +144,7 @@ enum State {
 /// ```
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct EventWait<'a> {
+    at: &'static Location<'static>,
     event: &'a Event,
     waiter: Waiter<()>,
     state: State,
@@ -152,10 +158,8 @@ impl fmt::Debug for EventWait<'_> {
     }
 }
 
-impl Future for EventWait<'_> {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+impl EventWait<'_> {
+    fn poll_inner(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         ready!(coop::poll_proceed(cx));
         // SAFETY: nothing is moved out of the pinned future; the waiter stays in place.
         let this = unsafe { self.get_unchecked_mut() };
@@ -198,6 +202,25 @@ impl Future for EventWait<'_> {
         Poll::Pending
     }
 }
+
+impl Future for EventWait<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let at = self.at;
+        let out = self.poll_inner(cx);
+        if out.is_pending() {
+            trace::record(&EVENT_WAIT, 0, at);
+        }
+        out
+    }
+}
+
+/// What a task pending here awaits, for task dumps.
+static EVENT_WAIT: trace::Op = trace::Op {
+    name: "Event::wait",
+    detail: trace::Detail::None,
+};
 
 impl Drop for EventWait<'_> {
     fn drop(&mut self) {

@@ -63,6 +63,8 @@
 pub mod coop;
 #[doc(hidden)]
 pub mod loom;
+#[doc(hidden)]
+pub mod trace;
 
 pub mod barrier;
 pub mod condition;

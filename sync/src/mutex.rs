@@ -1,7 +1,10 @@
 //! [`Mutex`] and [`MutexGuard`] [asyncio.Lock].
 
+use std::panic::Location;
+
 use crate::loom::UnsafeCell;
 use crate::raw_semaphore::{RawAcquire, RawSemaphore};
+use crate::trace;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -69,8 +72,10 @@ impl<T> Mutex<T> {
     /// assert_eq!(*m.lock().await, [1, 2]);
     /// # });
     /// ```
+    #[track_caller]
     pub fn lock(&self) -> LockFuture<'_, T> {
         LockFuture {
+            at: Location::caller(),
             inner: RawAcquire::new(&self.raw),
             mutex: self,
         }
@@ -240,6 +245,7 @@ impl<T: fmt::Display> fmt::Display for MutexGuard<'_, T> {
 /// ```
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct LockFuture<'a, T> {
+    at: &'static Location<'static>,
     inner: RawAcquire<'a>,
     mutex: &'a Mutex<T>,
 }
@@ -252,10 +258,8 @@ impl<T> fmt::Debug for LockFuture<'_, T> {
     }
 }
 
-impl<'a, T> Future for LockFuture<'a, T> {
-    type Output = MutexGuard<'a, T>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
+impl<'a, T> LockFuture<'a, T> {
+    fn poll_inner(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
         // SAFETY: `inner` is structurally pinned: never moved out of `self`.
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: as above.
@@ -263,3 +267,22 @@ impl<'a, T> Future for LockFuture<'a, T> {
         Poll::Ready(MutexGuard::new_locked(this.mutex))
     }
 }
+
+impl<'a, T> Future for LockFuture<'a, T> {
+    type Output = MutexGuard<'a, T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
+        let at = self.at;
+        let out = self.poll_inner(cx);
+        if out.is_pending() {
+            trace::record(&LOCK, 0, at);
+        }
+        out
+    }
+}
+
+/// What a task pending here awaits, for task dumps.
+static LOCK: trace::Op = trace::Op {
+    name: "Lock::lock",
+    detail: trace::Detail::None,
+};

@@ -12,9 +12,12 @@
 //! });
 //! ```
 
+use std::panic::Location;
+
 use crate::coop;
 use crate::error::RecvError;
 use crate::loom::{Arc, AtomicUsize, Ordering, UnsafeCell};
+use crate::trace;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -51,6 +54,7 @@ unsafe impl<T: Send> Sync for Inner<T> {}
 /// tx.send("hi").unwrap();
 /// assert_eq!(futures::executor::block_on(rx), Ok("hi"));
 /// ```
+#[track_caller]
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let inner = Arc::new(Inner {
         state: AtomicUsize::new(0),
@@ -61,7 +65,10 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
         Sender {
             inner: Some(inner.clone()),
         },
-        Receiver { inner },
+        Receiver {
+            at: Location::caller(),
+            inner,
+        },
     )
 }
 
@@ -92,6 +99,7 @@ pub struct Sender<T> {
 /// ```
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct Receiver<T> {
+    at: &'static Location<'static>,
     inner: Arc<Inner<T>>,
 }
 
@@ -238,10 +246,8 @@ impl<T> Receiver<T> {
     }
 }
 
-impl<T> Future for Receiver<T> {
-    type Output = Result<T, RecvError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
+impl<T> Receiver<T> {
+    fn poll_inner(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
         ready!(coop::poll_proceed(cx));
         let this = self.get_mut();
         let inner = &*this.inner;
@@ -277,6 +283,25 @@ impl<T> Future for Receiver<T> {
         Poll::Pending
     }
 }
+
+impl<T> Future for Receiver<T> {
+    type Output = Result<T, RecvError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
+        let at = self.at;
+        let out = self.poll_inner(cx);
+        if out.is_pending() {
+            trace::record(&ONESHOT_RECV, 0, at);
+        }
+        out
+    }
+}
+
+/// What a task pending here awaits, for task dumps.
+static ONESHOT_RECV: trace::Op = trace::Op {
+    name: "oneshot::Receiver",
+    detail: trace::Detail::None,
+};
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {

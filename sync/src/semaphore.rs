@@ -1,8 +1,11 @@
 //! [`Semaphore`] and [`BoundedSemaphore`] [asyncio.Semaphore, asyncio.BoundedSemaphore].
 
+use std::panic::Location;
+
 use crate::error::BoundExceeded;
 use crate::loom::{AtomicUsize, Ordering};
 use crate::raw_semaphore::{RawAcquire, RawSemaphore, MAX_PERMITS};
+use crate::trace;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -77,8 +80,10 @@ impl Semaphore {
     /// assert!(!sem.is_locked());
     /// # });
     /// ```
+    #[track_caller]
     pub fn acquire(&self) -> Acquire<'_> {
         Acquire {
+            at: Location::caller(),
             inner: RawAcquire::new(&self.raw),
             sem: self,
         }
@@ -191,6 +196,7 @@ impl Drop for SemaphorePermit<'_> {
 /// ```
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct Acquire<'a> {
+    at: &'static Location<'static>,
     inner: RawAcquire<'a>,
     sem: &'a Semaphore,
 }
@@ -203,10 +209,8 @@ impl fmt::Debug for Acquire<'_> {
     }
 }
 
-impl<'a> Future for Acquire<'a> {
-    type Output = SemaphorePermit<'a>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SemaphorePermit<'a>> {
+impl<'a> Acquire<'a> {
+    fn poll_inner(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SemaphorePermit<'a>> {
         // SAFETY: `inner` is structurally pinned: never moved out of `self`.
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: as above.
@@ -214,6 +218,25 @@ impl<'a> Future for Acquire<'a> {
         Poll::Ready(SemaphorePermit { sem: this.sem })
     }
 }
+
+impl<'a> Future for Acquire<'a> {
+    type Output = SemaphorePermit<'a>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SemaphorePermit<'a>> {
+        let at = self.at;
+        let out = self.poll_inner(cx);
+        if out.is_pending() {
+            trace::record(&ACQUIRE, 0, at);
+        }
+        out
+    }
+}
+
+/// What a task pending here awaits, for task dumps.
+static ACQUIRE: trace::Op = trace::Op {
+    name: "Semaphore::acquire",
+    detail: trace::Detail::None,
+};
 
 /// A semaphore that refuses to be released above its initial value
 /// [asyncio.BoundedSemaphore].
@@ -275,6 +298,7 @@ impl BoundedSemaphore {
     /// assert!(sem.is_locked());
     /// # });
     /// ```
+    #[track_caller]
     pub fn acquire(&self) -> Acquire<'_> {
         self.sem.acquire()
     }

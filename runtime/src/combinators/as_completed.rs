@@ -2,10 +2,13 @@
 
 use std::fmt;
 use std::future::{poll_fn, Future};
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_core::stream::{FusedStream, Stream};
+
+use corio_sync::trace;
 
 use super::ready_queue::ReadyQueue;
 use crate::task::{Task, TaskError};
@@ -35,12 +38,14 @@ use crate::task::{Task, TaskError};
 ///     assert!(finished.next().await.is_none());
 /// });
 /// ```
+#[track_caller]
 pub fn as_completed<T>(tasks: impl IntoIterator<Item = Task<T>>) -> AsCompleted<T> {
     let tasks: Vec<Option<Task<T>>> = tasks.into_iter().map(Some).collect();
     AsCompleted {
         queue: ReadyQueue::new(tasks.len()),
         remaining: tasks.len(),
         tasks,
+        at: Location::caller(),
     }
 }
 
@@ -65,7 +70,14 @@ pub struct AsCompleted<T> {
     tasks: Vec<Option<Task<T>>>,
     remaining: usize,
     queue: ReadyQueue,
+    at: &'static Location<'static>,
 }
+
+/// `as_completed (3 tasks left) at src/main.rs:10` in task dumps.
+static AS_COMPLETED: trace::Op = trace::Op {
+    name: "as_completed",
+    detail: trace::Detail::Count,
+};
 
 impl<T> AsCompleted<T> {
     /// The output of the next task to finish, or `None` when every task has been yielded.
@@ -105,6 +117,16 @@ impl<T> AsCompleted<T> {
     }
 
     fn poll_next_task(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, TaskError>>> {
+        let mark = trace::mark();
+        let out = self.poll_next_inner(cx);
+        if out.is_pending() {
+            // The tasks' own waits show up under them, not here.
+            trace::record_outer(mark, 0, &AS_COMPLETED, self.remaining as u64, self.at);
+        }
+        out
+    }
+
+    fn poll_next_inner(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, TaskError>>> {
         if self.remaining == 0 {
             return Poll::Ready(None);
         }

@@ -38,6 +38,11 @@ impl<F: Future> Children<F> {
         }
     }
 
+    /// Children still running.
+    pub(crate) fn running(&self) -> usize {
+        self.running
+    }
+
     /// Polls the children woken since the last call (all of them the first time).
     ///
     /// Returns `Ready(None)` once every child finished, `Ready(Some(i))` as soon as child

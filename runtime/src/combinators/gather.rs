@@ -2,8 +2,11 @@
 //! argument order (asyncio's `gather`).
 
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+
+use corio_sync::trace;
 
 use super::children::Children;
 
@@ -34,6 +37,7 @@ use super::children::Children;
 /// let results = block_on(gather([fetch(1), fetch(2), fetch(3)]));
 /// assert_eq!(results, ["fetched 1", "fetched 2", "fetched 3"]);
 /// ```
+#[track_caller]
 pub fn gather<I>(futs: I) -> Gather<I::Item>
 where
     I: IntoIterator,
@@ -42,6 +46,7 @@ where
     Gather {
         children: Children::new(futs),
         done: false,
+        at: Location::caller(),
     }
 }
 
@@ -56,7 +61,14 @@ where
 pub struct Gather<F: Future> {
     children: Children<F>,
     done: bool,
+    at: &'static Location<'static>,
 }
+
+/// `gather (3 futures left) at src/main.rs:10` in task dumps.
+static GATHER: trace::Op = trace::Op {
+    name: "gather",
+    detail: trace::Detail::Count,
+};
 
 impl<F: Future> Future for Gather<F> {
     type Output = Vec<F::Output>;
@@ -65,8 +77,13 @@ impl<F: Future> Future for Gather<F> {
         // `Gather` is `Unpin`: its children are pinned in their own heap slice.
         let this = self.get_mut();
         assert!(!this.done, "`Gather` polled after completion");
+        let mark = trace::mark();
         match this.children.poll(cx, |_| false) {
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                let left = this.children.running() as u64;
+                trace::record_outer(mark, trace::MAX_RECORDS, &GATHER, left, this.at);
+                Poll::Pending
+            }
             Poll::Ready(_) => {
                 this.done = true;
                 Poll::Ready(this.children.take_all())

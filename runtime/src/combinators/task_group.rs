@@ -9,17 +9,19 @@
 
 use std::fmt;
 use std::future::Future;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use corio_sync::trace;
 use pin_project_lite::pin_project;
 
 use super::group_error::GroupError;
 use super::ready_queue::ReadyQueue;
 use crate::loom::Mutex;
-use crate::task::{AbortHandle, Task, TaskError};
+use crate::runtime::context;
+use crate::task::{AbortHandle, SpawnMeta, Task, TaskError};
 
 /// A group of tasks joined together: values in spawn order, or every failure.
 /// [asyncio: `TaskGroup`]
@@ -161,6 +163,7 @@ impl<T, E> TaskGroup<T, E> {
     ///     assert_eq!(err.to_string(), "1 task of the group failed: panicked: b exploded");
     /// });
     /// ```
+    #[track_caller]
     pub fn join(self) -> GroupJoin<T, E> {
         let mut this = self;
         this.joined = true;
@@ -174,6 +177,7 @@ impl<T, E> TaskGroup<T, E> {
             shared: this.shared.clone(),
             failed: false,
             finished: false,
+            at: Location::caller(),
         }
     }
 }
@@ -222,11 +226,16 @@ where
         let index = tasks.len();
         // Spawned under the state lock: a sibling failing now waits for the lock and then
         // sees (and cancels) this task too.
-        let task = crate::spawn(Member {
-            fut: Some(fut),
-            shared: self.shared.clone(),
-            index,
-        });
+        // Task dumps show the group's tasks under the task that spawned them.
+        let parent = context::current_task().map(|t| t.id());
+        let task = crate::task::spawn_with(
+            Member {
+                fut: Some(fut),
+                shared: self.shared.clone(),
+                index,
+            },
+            SpawnMeta::new(None).in_group_of(parent),
+        );
         state.aborts.push(task.abort_handle());
         tasks.push(task);
         Ok(())
@@ -356,6 +365,7 @@ pub struct GroupJoin<T, E> {
     /// A failure was seen: the siblings were told to cancel.
     failed: bool,
     finished: bool,
+    at: &'static Location<'static>,
 }
 
 // Nothing in a `GroupJoin` is ever pinned: the outputs are plain values in a `Vec`.
@@ -384,6 +394,20 @@ impl<T, E> GroupJoin<T, E> {
     }
 }
 
+/// `TaskGroup::join (3 tasks left) at src/main.rs:10` in task dumps.
+static GROUP_JOIN: trace::Op = trace::Op {
+    name: "TaskGroup::join",
+    detail: trace::Detail::Count,
+};
+
+impl<T, E> GroupJoin<T, E> {
+    /// The tasks' own waits (recorded when they were polled since `mark`) show up under
+    /// them, not here.
+    fn record(&self, mark: usize) {
+        trace::record_outer(mark, 0, &GROUP_JOIN, self.remaining as u64, self.at);
+    }
+}
+
 impl<T, E> Future for GroupJoin<T, E> {
     type Output = Result<Vec<T>, GroupError<E>>;
 
@@ -391,12 +415,15 @@ impl<T, E> Future for GroupJoin<T, E> {
         let this = self.get_mut();
         assert!(!this.finished, "`GroupJoin` polled after completion");
         this.queue.begin(cx.waker());
+        let mark = trace::mark();
         while this.remaining > 0 {
             if !corio_sync::coop::has_budget_remaining() {
                 cx.waker().wake_by_ref();
+                this.record(mark);
                 return Poll::Pending;
             }
             let Some(i) = this.queue.pop() else {
+                this.record(mark);
                 return Poll::Pending;
             };
             if this.outputs[i].is_some() {

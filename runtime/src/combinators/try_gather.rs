@@ -1,8 +1,11 @@
 //! `try_gather`: like `gather` for fallible futures, but the first error returns at once.
 
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+
+use corio_sync::trace;
 
 use super::children::Children;
 
@@ -37,6 +40,7 @@ use super::children::Children;
 ///     Err("B failed!".to_string())
 /// );
 /// ```
+#[track_caller]
 pub fn try_gather<I, T, E>(futs: I) -> TryGather<I::Item>
 where
     I: IntoIterator,
@@ -45,6 +49,7 @@ where
     TryGather {
         children: Children::new(futs),
         done: false,
+        at: Location::caller(),
     }
 }
 
@@ -61,7 +66,14 @@ where
 pub struct TryGather<F: Future> {
     children: Children<F>,
     done: bool,
+    at: &'static Location<'static>,
 }
+
+/// `try_gather (3 futures left) at src/main.rs:10` in task dumps.
+static TRY_GATHER: trace::Op = trace::Op {
+    name: "try_gather",
+    detail: trace::Detail::Count,
+};
 
 impl<F, T, E> Future for TryGather<F>
 where
@@ -73,8 +85,13 @@ where
         // `TryGather` is `Unpin`: its children are pinned in their own heap slice.
         let this = self.get_mut();
         assert!(!this.done, "`TryGather` polled after completion");
+        let mark = trace::mark();
         let ready = match this.children.poll(cx, Result::is_err) {
-            Poll::Pending => return Poll::Pending,
+            Poll::Pending => {
+                let left = this.children.running() as u64;
+                trace::record_outer(mark, trace::MAX_RECORDS, &TRY_GATHER, left, this.at);
+                return Poll::Pending;
+            }
             Poll::Ready(ready) => ready,
         };
         this.done = true;

@@ -1,6 +1,9 @@
 //! `wait`: wait for a set of tasks until the first finishes, the first panics, or all
 //! finish, optionally with a timeout; returns `(done, pending)` (asyncio's `wait`).
 
+use std::panic::Location;
+
+use corio_sync::trace;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -94,6 +97,7 @@ pub fn wait<T>(
         return_when,
         timeout,
         finished: false,
+        at: Location::caller(),
     }
 }
 
@@ -120,6 +124,7 @@ pub struct Wait<T> {
     return_when: ReturnWhen,
     timeout: Option<Sleep>,
     finished: bool,
+    at: &'static Location<'static>,
 }
 
 impl<T> Wait<T> {
@@ -163,6 +168,12 @@ impl<T> Wait<T> {
     }
 }
 
+/// `wait (3 tasks left) at src/main.rs:10` in task dumps.
+static WAIT: trace::Op = trace::Op {
+    name: "wait",
+    detail: trace::Detail::Count,
+};
+
 impl<T> Future for Wait<T> {
     type Output = (Vec<Task<T>>, Vec<Task<T>>);
 
@@ -173,12 +184,13 @@ impl<T> Future for Wait<T> {
             // A poll outside every runtime panics here, before anything else happens.
             timeout.bind();
         }
+        let mark = trace::mark();
         let mut ready = this.poll_tasks(cx);
         if !ready {
             if let Some(timeout) = &mut this.timeout {
                 // A fresh budget: tasks that used this poll's budget up must not keep
                 // the timeout from firing.
-                ready = corio_sync::coop::with_budget(|| Pin::new(timeout).poll(cx)).is_ready();
+                ready = corio_sync::coop::with_budget(|| timeout.poll_timer(cx)).is_ready();
             }
         }
         if ready {
@@ -186,6 +198,8 @@ impl<T> Future for Wait<T> {
             this.timeout = None;
             Poll::Ready(this.split())
         } else {
+            // The tasks' own waits show up under them, not here.
+            trace::record_outer(mark, 0, &WAIT, this.remaining as u64, this.at);
             Poll::Pending
         }
     }

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 
+use corio_sync::trace;
+
 use super::timeout_error::TimeoutError;
 use crate::time::{deadline_after, Origin, Sleep};
 
@@ -118,6 +120,12 @@ impl<F> WaitFor<F> {
     }
 }
 
+/// `wait_for (1.2 s left) at src/main.rs:10` in task dumps (`wait_until` too).
+static WAIT_FOR: trace::Op = trace::Op {
+    name: "wait_for",
+    detail: trace::Detail::Deadline,
+};
+
 impl<F: Future> Future for WaitFor<F> {
     type Output = Result<F::Output, TimeoutError>;
 
@@ -132,17 +140,27 @@ impl<F: Future> Future for WaitFor<F> {
             .as_pin_mut()
             .expect("`WaitFor` polled after completion");
         // The inner future first: ready at the deadline means ready.
+        let mark = trace::mark();
         if let Poll::Ready(out) = fut.poll(cx) {
             this.fut.set(None);
             return Poll::Ready(Ok(out));
         }
         // A fresh budget for the timer: an inner future that used this poll's budget up
         // must not keep the timeout from ever firing.
-        let timer = Pin::new(this.timer);
-        if corio_sync::coop::with_budget(|| timer.poll(cx)).is_ready() {
+        let timer = this.timer;
+        if corio_sync::coop::with_budget(|| timer.poll_timer(cx)).is_ready() {
             this.fut.set(None);
             return Poll::Ready(Err(TimeoutError));
         }
+        // Recorded after the inner future's own records: the dump shows
+        // `wait_for (1.2 s left)` around what the inner future awaits.
+        trace::record_outer(
+            mark,
+            trace::MAX_RECORDS,
+            &WAIT_FOR,
+            trace::deadline_word(timer.deadline()),
+            timer.created_at(),
+        );
         Poll::Pending
     }
 }

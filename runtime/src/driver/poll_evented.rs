@@ -8,6 +8,7 @@ use std::os::fd::AsRawFd;
 use std::task::{ready, Context, Poll};
 
 use corio_sync::coop;
+use corio_sync::trace::{self, Detail, Op};
 
 use super::reactor::{ReadyEvent, READABLE, WRITABLE};
 use super::{Direction, Driver, ScheduledIo};
@@ -19,9 +20,45 @@ pub(crate) struct PollEvented<T: AsRawFd> {
     driver: Arc<Driver>,
     sched: Arc<ScheduledIo>,
     io: Option<T>,
+    /// What a task waiting on it awaits, per direction, for task dumps.
+    names: &'static IoNames,
 }
 
-impl<T: AsRawFd> PollEvented<T> {
+/// Task-dump names of the two directions of an I/O object (`TcpStream::read (fd 7)`).
+#[derive(Debug)]
+pub(crate) struct IoNames {
+    read: Op,
+    write: Op,
+}
+
+/// The OS objects corio registers, named for task dumps.
+pub(crate) trait Named {
+    /// The names of its read and write waits.
+    const NAMES: &'static IoNames;
+}
+
+macro_rules! named {
+    ($($ty:ty => $read:literal, $write:literal;)*) => {$(
+        impl Named for $ty {
+            const NAMES: &'static IoNames = &IoNames {
+                read: Op { name: $read, detail: Detail::Fd },
+                write: Op { name: $write, detail: Detail::Fd },
+            };
+        }
+    )*};
+}
+
+named! {
+    std::net::TcpStream => "TcpStream::read", "TcpStream::write";
+    std::net::TcpListener => "TcpListener::accept", "TcpListener (writable)";
+    std::net::UdpSocket => "UdpSocket::recv", "UdpSocket::send";
+    std::os::unix::net::UnixStream => "UnixStream::read", "UnixStream::write";
+    std::os::unix::net::UnixListener => "UnixListener::accept", "UnixListener (writable)";
+    std::fs::File => "pipe read", "pipe write";
+    std::os::fd::OwnedFd => "Child::wait (pidfd)", "pidfd (writable)";
+}
+
+impl<T: AsRawFd + Named> PollEvented<T> {
     /// Registers `io` (already non-blocking) with the current runtime's driver.
     ///
     /// Panics outside a runtime, naming `what` (e.g. `"corio::net::TcpStream::from_std"`).
@@ -51,7 +88,20 @@ impl<T: AsRawFd> PollEvented<T> {
             driver,
             sched,
             io: Some(io),
+            names: T::NAMES,
         })
+    }
+}
+
+impl<T: AsRawFd> PollEvented<T> {
+    /// Leaves a task-dump record: the task waits for `dir` on this object.
+    fn record(&self, dir: Direction) {
+        let op = match dir {
+            Direction::Read => &self.names.read,
+            Direction::Write => &self.names.write,
+        };
+        let fd = self.io.as_ref().map_or(-1, AsRawFd::as_raw_fd);
+        trace::record_at(op, fd as u64, None);
     }
 
     /// The driver this object is registered with (so what it produces, e.g. an accepted
@@ -74,9 +124,14 @@ impl<T: AsRawFd> PollEvented<T> {
 
     /// Waits until the poller reports `dir` ready (no operation, no budget).
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
-        self.sched
+        let out = self
+            .sched
             .poll_ready(&self.driver.io.poller, cx, dir)
-            .map_ok(|_| ())
+            .map_ok(|_| ());
+        if out.is_pending() {
+            self.record(dir);
+        }
+        out
     }
 
     /// Runs `f` once `dir` is ready, retrying on `WouldBlock` (which clears readiness and
@@ -120,6 +175,7 @@ impl<T: AsRawFd> PollEvented<T> {
             let ev = match self.sched.poll_ready(&self.driver.io.poller, cx, dir) {
                 Poll::Pending => {
                     coop::refund();
+                    self.record(dir);
                     return Poll::Pending;
                 }
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),

@@ -3,6 +3,7 @@
 pub(crate) mod blocking;
 mod builder;
 pub(crate) mod context;
+mod dump;
 mod handle;
 pub mod metrics;
 mod monitor;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use corio_sync::coop;
 
 pub use builder::Builder;
+pub use dump::dump;
 pub use handle::Handle;
 
 use crate::scheduler;

@@ -100,6 +100,8 @@ impl Monitor {
             cv: Condvar::new(),
         });
         let stop2 = stop.clone();
+        // Task ages count from the runtime's start until the first tick.
+        handle.registry().sightings().checkpoint(Instant::now());
         std::thread::Builder::new().name(name).spawn(move || {
             let mut state = State {
                 handle,
@@ -149,6 +151,8 @@ impl State {
     }
 
     fn tick(&mut self, now: Instant, elapsed: Duration) {
+        let sightings = self.handle.registry().sightings();
+        sightings.checkpoint(now);
         self.sample.clear();
         self.handle.activity(&mut self.sample);
         self.watches.resize(self.sample.len(), None);
@@ -156,6 +160,7 @@ impl State {
             let seen = self.sample[index];
             if seen.current_task == 0 {
                 self.watches[index] = None;
+                sightings.set_running(index, 0, now);
                 continue;
             }
             self.handle.add_busy(index, elapsed);
@@ -167,6 +172,7 @@ impl State {
                         since: now,
                         warned: false,
                     });
+                    sightings.set_running(index, seen.current_task, now);
                     continue;
                 }
             };

@@ -19,12 +19,24 @@ use std::sync::{Mutex, PoisonError};
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TaskId(NonZeroU64);
 
+/// The global task id counter (ids are unique across runtimes).
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
 impl TaskId {
     /// Takes the next id from the global counter.
     pub(crate) fn next() -> TaskId {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
-        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         TaskId(NonZeroU64::new(id).expect("task id counter overflowed"))
+    }
+
+    pub(crate) fn from_nonzero(id: NonZeroU64) -> TaskId {
+        TaskId(id)
+    }
+
+    /// The id the next task will get (every id below it is taken).
+    #[cfg_attr(loom, allow(dead_code))] // read by the monitor thread
+    pub(crate) fn peek_next() -> u64 {
+        NEXT_ID.load(Ordering::Relaxed)
     }
 
     /// The id as a number.

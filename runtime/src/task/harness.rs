@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
-use corio_sync::coop;
+use corio_sync::{coop, trace};
 
 use super::error::{PanicPayload, TaskError};
 use super::raw::{Cell, Header, Notified, Outcome, RawTask, Schedule, Stage, Trailer};
@@ -58,19 +58,33 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         let mut cx = Context::from_waker(&waker);
         let _current = context::set_current_task(self.raw());
         let stage = &self.cell().core.stage;
-        let res = coop::with_budget(|| {
-            panic::catch_unwind(AssertUnwindSafe(|| {
-                stage.with_mut(|ptr| {
-                    // SAFETY: RUNNING gives us exclusive access to the stage, and the future
-                    // never moves: it lives in the task allocation until it is dropped.
-                    match unsafe { &mut *ptr } {
-                        // SAFETY: pinned in place, as above.
-                        Stage::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(&mut cx),
-                        _ => unreachable!("polled a task whose future is gone"),
-                    }
+        let extra = &self.trailer().extra;
+        let res = trace::poll_traced(
+            || {
+                coop::with_budget(|| {
+                    panic::catch_unwind(AssertUnwindSafe(|| {
+                        stage.with_mut(|ptr| {
+                            // SAFETY: RUNNING gives us exclusive access to the stage, and
+                            // the future never moves: it lives in the task allocation until
+                            // it is dropped.
+                            match unsafe { &mut *ptr } {
+                                Stage::Running(fut) => {
+                                    // SAFETY: pinned in place, as above.
+                                    unsafe { Pin::new_unchecked(fut) }.poll(&mut cx)
+                                }
+                                _ => unreachable!("polled a task whose future is gone"),
+                            }
+                        })
+                    }))
                 })
-            }))
-        });
+            },
+            // What the task now awaits, for task dumps (we are its only poller).
+            |res, records| {
+                if let Ok(Poll::Pending) = res {
+                    extra.publish(records);
+                }
+            },
+        );
         match res {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(output)) => {

@@ -72,7 +72,7 @@ impl TaskInfo {
         let trailer = task.trailer();
         TaskInfo {
             id: task.id(),
-            name: trailer.name.clone(),
+            name: trailer.extra.name(),
             location: trailer.location,
             state,
         }

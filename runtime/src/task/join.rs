@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use corio_sync::coop;
+use corio_sync::{coop, trace};
 
 use super::error::{TaskError, TaskId};
 use super::raw::{Outcome, RawTask};
@@ -74,7 +74,7 @@ impl<T> Task<T> {
     /// });
     /// ```
     pub fn name(&self) -> Option<&str> {
-        self.raw.trailer().name.as_deref().map(String::as_str)
+        self.raw.trailer().extra.name_str()
     }
 
     /// Requests cancellation: the future is dropped at its next suspension point (never in
@@ -153,10 +153,17 @@ impl<T> Future for Task<T> {
         };
         if ret.is_pending() {
             coop::refund();
+            trace::record_at(&JOIN, self.raw.id().as_u64(), None);
         }
         ret
     }
 }
+
+/// `join Task-17` in task dumps.
+static JOIN: trace::Op = trace::Op {
+    name: "join",
+    detail: trace::Detail::Task,
+};
 
 impl<T> Drop for Task<T> {
     fn drop(&mut self) {

@@ -3,7 +3,7 @@
 //!
 //! A task is one allocation: a header (state word, vtable, id, registry links), the
 //! scheduler handle and the future/output stage, then a cold trailer (join waker, spawn
-//! location, optional name).
+//! location, and one pointer to out-of-line extras: name, group, await records).
 //!
 //! ```
 //! use corio_runtime::task::{Builder, TaskError};
@@ -18,12 +18,15 @@
 //! ```
 
 mod builder;
+mod dump;
 mod error;
+mod extra;
 mod harness;
 mod info;
 mod join;
 mod raw;
 mod registry;
+mod sightings;
 mod state;
 mod waker;
 mod yield_now;
@@ -31,6 +34,7 @@ mod yield_now;
 use std::future::Future;
 
 pub use builder::Builder;
+pub use dump::{AwaitDetail, Awaiting, Dump, TaskDump};
 pub use error::{PanicPayload, TaskError, TaskId};
 pub use info::{all_tasks, current_task, TaskInfo, TaskState};
 pub use join::Task;

@@ -9,6 +9,7 @@ use std::sync::Arc as StdArc;
 use std::task::{Poll, Waker};
 
 use super::error::{TaskError, TaskId};
+use super::extra::ExtraSlot;
 use super::harness;
 use super::state::State;
 use crate::loom::UnsafeCell;
@@ -54,10 +55,9 @@ pub(crate) struct Trailer {
     /// The `Task` handle's waker; see the JOIN_WAKER rules in `state.rs`.
     pub(super) waker: UnsafeCell<Option<Waker>>,
     pub(super) location: &'static Location<'static>,
-    /// Only named tasks pay for a name (an `Arc` allocated by the task builder). A thin
-    /// `Arc<String>` rather than `Arc<str>`: 8 bytes instead of 16 in every task, which
-    /// keeps an empty task one allocator size class smaller.
-    pub(super) name: Option<StdArc<String>>,
+    /// Name, `TaskGroup` owner and await records, out of line: one pointer, allocated
+    /// only for tasks that use them (see `extra.rs`).
+    pub(super) extra: ExtraSlot,
 }
 
 /// The future, then its output.
@@ -123,11 +123,12 @@ fn vtable<F: Future, S: Schedule>(local: bool) -> &'static Vtable {
 }
 
 /// What a new task records besides its future and scheduler: its id, where it was
-/// spawned, and its optional name.
+/// spawned, its optional name, and the task owning the `TaskGroup` it joins, if any.
 pub(crate) struct SpawnMeta {
     id: TaskId,
     location: &'static Location<'static>,
     name: Option<StdArc<String>>,
+    group: Option<TaskId>,
 }
 
 impl SpawnMeta {
@@ -140,7 +141,14 @@ impl SpawnMeta {
             id: TaskId::next(),
             location: Location::caller(),
             name,
+            group: None,
         }
+    }
+
+    /// Marks the task as a child of the `TaskGroup` owned by task `owner` (for dumps).
+    pub(crate) fn in_group_of(mut self, owner: Option<TaskId>) -> SpawnMeta {
+        self.group = owner;
+        self
     }
 }
 
@@ -184,7 +192,7 @@ impl RawTask {
             trailer: Trailer {
                 waker: UnsafeCell::new(None),
                 location: meta.location,
-                name: meta.name,
+                extra: ExtraSlot::new(meta.name, meta.group),
             },
         });
         let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();

@@ -9,6 +9,7 @@ use std::ptr::NonNull;
 
 use super::info::TaskInfo;
 use super::raw::{Header, RawTask};
+use super::sightings::Sightings;
 use crate::loom::{AtomicBool, Mutex, Ordering};
 
 struct List {
@@ -27,6 +28,8 @@ pub(crate) struct Registry {
     shards: Box<[Mutex<List>]>,
     mask: usize,
     closed: AtomicBool,
+    /// What the monitor thread saw (task ages, running polls), for task dumps.
+    sightings: Sightings,
 }
 
 impl Registry {
@@ -45,6 +48,7 @@ impl Registry {
                 .collect(),
             mask: n - 1,
             closed: AtomicBool::new(false),
+            sightings: Sightings::default(),
         }
     }
 
@@ -135,6 +139,16 @@ impl Registry {
                 }
             }
         }
+    }
+
+    /// Listed tasks (finished ones included until released), without walking the lists.
+    pub(crate) fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().len).sum()
+    }
+
+    /// What the monitor thread saw.
+    pub(crate) fn sightings(&self) -> &Sightings {
+        &self.sightings
     }
 
     /// True once `close_and_shutdown_all` started.

@@ -12,6 +12,11 @@
 //! - `JOIN_INTEREST`: a `Task<T>` handle exists; it, not the runtime, drops the output.
 //! - `JOIN_WAKER`: the join waker slot is written and the runtime may read it (to wake the
 //!   handle on completion). While unset, the handle has exclusive access to the slot.
+//!
+//! Layout (64-bit): bits 0–5 the flags above, bits 6–31 the reference count, bits 32–63
+//! how many times the task was polled (counted, wrapping, by `transition_to_running`'s
+//! CAS, so it costs nothing extra; read by task dumps). On 32-bit targets the reference
+//! count has every bit above the flags and polls are not counted.
 
 use std::fmt;
 
@@ -26,6 +31,13 @@ const CANCELLED: usize = 0b10_0000;
 const LIFECYCLE_MASK: usize = RUNNING | COMPLETE;
 const STATE_BITS: usize = 6;
 const REF_ONE: usize = 1 << STATE_BITS;
+#[cfg(target_pointer_width = "64")]
+const POLL_SHIFT: u32 = 32;
+/// The reference-count bits.
+#[cfg(target_pointer_width = "64")]
+const REF_MASK: usize = ((1 << POLL_SHIFT) - 1) & !(REF_ONE - 1);
+#[cfg(not(target_pointer_width = "64"))]
+const REF_MASK: usize = !(REF_ONE - 1);
 
 /// A new task has three references (the registry, the first `Notified`, the `Task` handle),
 /// is notified (about to be queued) and has a join handle.
@@ -162,6 +174,7 @@ impl State {
             }
             next.0 |= RUNNING;
             next.0 &= !NOTIFIED;
+            next.count_poll();
             let action = if next.is_cancelled() {
                 TransitionToRunning::Cancelled
             } else {
@@ -354,9 +367,10 @@ impl State {
 
     /// Adds a reference (waker clone, new notification).
     pub(crate) fn ref_inc(&self) {
-        let prev = self.val.fetch_add(REF_ONE, Ordering::Relaxed);
-        if prev > isize::MAX as usize {
-            // Like `Arc`: a count this large means references are being leaked in a loop.
+        let prev = Snapshot(self.val.fetch_add(REF_ONE, Ordering::Relaxed));
+        if prev.ref_count() > REF_MASK >> (STATE_BITS + 1) {
+            // Like `Arc`: a count this large (half the field) means references are being
+            // leaked in a loop; stop before the count could carry into the poll counter.
             std::process::abort();
         }
     }
@@ -393,7 +407,26 @@ impl Snapshot {
         self.0 & JOIN_WAKER != 0
     }
     pub(crate) fn ref_count(self) -> usize {
-        self.0 >> STATE_BITS
+        (self.0 & REF_MASK) >> STATE_BITS
+    }
+    /// How many times the task was polled (or began being dropped), wrapping at 2^32; `None`
+    /// where the state word has no room for the count (32-bit targets).
+    pub(crate) fn polls(self) -> Option<u32> {
+        #[cfg(target_pointer_width = "64")]
+        {
+            Some((self.0 >> POLL_SHIFT) as u32)
+        }
+        #[cfg(not(target_pointer_width = "64"))]
+        {
+            None
+        }
+    }
+    fn count_poll(&mut self) {
+        #[cfg(target_pointer_width = "64")]
+        {
+            // Wrapping: the carry out of the top bit is dropped, the other bits are untouched.
+            self.0 = self.0.wrapping_add(1 << POLL_SHIFT);
+        }
     }
     fn ref_inc(&mut self) {
         self.0 += REF_ONE;
@@ -504,5 +537,29 @@ mod tests {
         let s = State::new();
         assert_eq!(s.transition_to_running(), TransitionToRunning::Success);
         assert!(s.drop_join_handle_fast().is_err());
+    }
+
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn polls_are_counted_apart_from_the_references() {
+        let s = State::new();
+        assert_eq!(s.load().polls(), Some(0));
+        for n in 1..=3u32 {
+            assert_eq!(s.transition_to_running(), TransitionToRunning::Success);
+            assert_eq!(s.load().polls(), Some(n));
+            assert_eq!(
+                s.transition_to_notified_by_ref(),
+                TransitionToNotifiedByRef::DoNothing
+            );
+            assert_eq!(s.transition_to_idle(), TransitionToIdle::OkNotified);
+            assert_eq!(s.load().ref_count(), 4, "after poll {n}");
+            assert!(!s.ref_dec());
+        }
+        // The count wraps without touching the flags or the references.
+        let mut snap = Snapshot(s.load().0 | (u32::MAX as usize) << POLL_SHIFT);
+        snap.count_poll();
+        assert_eq!(snap.polls(), Some(0));
+        assert_eq!(snap.ref_count(), 3);
+        assert!(snap.is_join_interested() && !snap.is_running());
     }
 }

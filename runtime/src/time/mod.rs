@@ -25,7 +25,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
-use corio_sync::coop;
+use corio_sync::{coop, trace};
 
 use crate::driver::Driver;
 use crate::lazy;
@@ -119,14 +119,17 @@ pub struct Sleep {
     driver: Option<Arc<Driver>>,
     deadline: Instant,
     state: State,
+    /// Who created it (`#[track_caller]`): named by a poll outside every runtime and by
+    /// task dumps.
+    at: &'static Location<'static>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
-    /// Never polled, so bound to no runtime yet: who built it and where, for the panic
-    /// of a poll outside every runtime. (Inside `State` this costs no space: the variant
-    /// fits in the 16 bytes `Registered` needs anyway.)
-    Unbound(Origin, &'static Location<'static>),
+    /// Never polled, so bound to no runtime yet: which constructor built it, for the
+    /// panic of a poll outside every runtime. (Inside `State` this costs no space: the
+    /// variant fits in the 16 bytes `Registered` needs anyway.)
+    Unbound(Origin),
     /// Bound, timer not registered.
     Idle,
     Registered(usize),
@@ -167,7 +170,8 @@ impl Sleep {
         Sleep {
             driver: None,
             deadline,
-            state: State::Unbound(origin, Location::caller()),
+            state: State::Unbound(origin),
+            at: Location::caller(),
         }
     }
 
@@ -180,8 +184,8 @@ impl Sleep {
     /// before any other effect of their first poll.
     #[inline]
     pub(crate) fn bind(&mut self) {
-        if let State::Unbound(origin, created) = self.state {
-            self.driver = Some(lazy::driver(origin.name(), created));
+        if let State::Unbound(origin) = self.state {
+            self.driver = Some(lazy::driver(origin.name(), self.at));
             self.state = State::Idle;
         }
     }
@@ -257,11 +261,16 @@ impl Sleep {
     }
 }
 
-impl Future for Sleep {
-    type Output = ();
+impl Sleep {
+    /// Where the sleep (or the `wait_for`, `interval`... around it) was created.
+    pub(crate) fn created_at(&self) -> &'static Location<'static> {
+        self.at
+    }
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
+    /// Polls the timer without leaving a task-dump record: for combinators that record
+    /// what they are themselves (`wait_for`, `Interval::tick`, `wait`).
+    pub(crate) fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self;
         if this.state == State::Done {
             return Poll::Ready(());
         }
@@ -293,6 +302,25 @@ impl Future for Sleep {
             coop::refund();
             Poll::Pending
         }
+    }
+}
+
+/// `sleep (1.2 s left) at src/main.rs:10` in task dumps.
+static SLEEP: trace::Op = trace::Op {
+    name: "sleep",
+    detail: trace::Detail::Deadline,
+};
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let out = this.poll_timer(cx);
+        if out.is_pending() {
+            trace::record(&SLEEP, trace::deadline_word(this.deadline), this.at);
+        }
+        out
     }
 }
 
@@ -399,6 +427,12 @@ pub struct Interval {
     sleep: Sleep,
 }
 
+/// `Interval::tick (0.4 s left) at src/main.rs:10` in task dumps.
+static INTERVAL_TICK: trace::Op = trace::Op {
+    name: "Interval::tick",
+    detail: trace::Detail::Deadline,
+};
+
 impl Interval {
     /// Waits for the next tick and returns the instant it was *scheduled* for (which is in
     /// the past when ticks burst to catch up).
@@ -430,7 +464,11 @@ impl Interval {
     /// # });
     /// ```
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
-        ready!(Pin::new(&mut self.sleep).poll(cx));
+        if self.sleep.poll_timer(cx).is_pending() {
+            let deadline = trace::deadline_word(self.sleep.deadline());
+            trace::record(&INTERVAL_TICK, deadline, self.sleep.created_at());
+            return Poll::Pending;
+        }
         let at = self.sleep.deadline();
         let next = at.checked_add(self.period).unwrap_or_else(far_future);
         self.sleep.reset(next);

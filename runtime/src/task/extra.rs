@@ -1,0 +1,259 @@
+//! A task's cold, out-of-line data: its name, the task whose `TaskGroup` it belongs to,
+//! and what it was awaiting at the end of its last poll (for task dumps).
+//!
+//! One pointer in the task's trailer; the block behind it is allocated only when needed:
+//! at spawn for a named task or a `TaskGroup` child, otherwise by the task's own poller
+//! the first time a poll ends `Pending` on a corio leaf future that left a record. A
+//! task that never waits on corio (or never waits) never allocates it.
+//!
+//! Writers: the spawner (before the task is published) and then only the thread polling
+//! the task (exclusive while `RUNNING`). Readers: anyone holding a task reference (task
+//! dumps, `TaskInfo`), concurrently with a poll. The await records are therefore a
+//! seqlock: the writer makes the sequence odd, stores, then makes it even again; a reader
+//! keeps a copy only if it saw the same even sequence before and after. Every field is
+//! an atomic, so a torn read is a stale value, never undefined behaviour, and each
+//! pointer field only ever holds null or a `&'static` the writer stored.
+
+use std::panic::Location;
+use std::ptr;
+use std::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use corio_sync::trace::{Op, Record, MAX_RECORDS};
+
+use super::error::TaskId;
+
+/// The trailer's pointer to a task's [`Extra`] block.
+pub(crate) struct ExtraSlot(AtomicPtr<Extra>);
+
+struct Extra {
+    name: Option<Arc<String>>,
+    group: Option<TaskId>,
+    seq: AtomicU32,
+    len: AtomicUsize,
+    records: [Slot; MAX_RECORDS],
+}
+
+#[derive(Default)]
+struct Slot {
+    op: AtomicPtr<Op>,
+    detail: AtomicU64,
+    at: AtomicPtr<Location<'static>>,
+}
+
+impl Extra {
+    fn new(name: Option<Arc<String>>, group: Option<TaskId>) -> Box<Extra> {
+        Box::new(Extra {
+            name,
+            group,
+            seq: AtomicU32::new(0),
+            len: AtomicUsize::new(0),
+            records: Default::default(),
+        })
+    }
+}
+
+impl ExtraSlot {
+    /// The slot of a task being spawned.
+    pub(crate) fn new(name: Option<Arc<String>>, group: Option<TaskId>) -> ExtraSlot {
+        let ptr = if name.is_some() || group.is_some() {
+            Box::into_raw(Extra::new(name, group))
+        } else {
+            ptr::null_mut()
+        };
+        ExtraSlot(AtomicPtr::new(ptr))
+    }
+
+    fn get(&self) -> Option<&Extra> {
+        let ptr = self.0.load(Ordering::Acquire);
+        // SAFETY: a non-null pointer came from `Box::into_raw` and is freed only by `Drop`,
+        // which has `&mut self`: the block outlives this borrow of `self`.
+        unsafe { ptr.as_ref() }
+    }
+
+    /// The task's name.
+    pub(crate) fn name(&self) -> Option<Arc<String>> {
+        self.get().and_then(|e| e.name.clone())
+    }
+
+    /// The task's name, borrowed.
+    pub(crate) fn name_str(&self) -> Option<&str> {
+        self.get()
+            .and_then(|e| e.name.as_deref())
+            .map(String::as_str)
+    }
+
+    /// The task that owns the `TaskGroup` this task was spawned into.
+    pub(crate) fn group(&self) -> Option<TaskId> {
+        self.get().and_then(|e| e.group)
+    }
+
+    /// Publishes what a `Pending` poll left awaiting. Only the task's poller may call it.
+    pub(crate) fn publish(&self, records: &[Record]) {
+        let extra = match self.get() {
+            Some(extra) => extra,
+            // Nothing recorded and nothing published before: nothing to clear.
+            None if records.is_empty() => return,
+            None => {
+                let ptr = Box::into_raw(Extra::new(None, None));
+                // Only the poller stores a block after spawn, so a plain store cannot
+                // race with another store; `Release` publishes the block's contents.
+                self.0.store(ptr, Ordering::Release);
+                // SAFETY: just allocated; freed only by `Drop` (see `get`).
+                unsafe { &*ptr }
+            }
+        };
+        if records.is_empty() && extra.len.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let seq = extra.seq.load(Ordering::Relaxed);
+        extra.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
+        fence(Ordering::Release);
+        for (slot, r) in extra.records.iter().zip(records) {
+            slot.op
+                .store(ptr::from_ref(r.op).cast_mut(), Ordering::Relaxed);
+            slot.detail.store(r.detail, Ordering::Relaxed);
+            let at =
+                r.at.map_or(ptr::null_mut(), |at| ptr::from_ref(at).cast_mut());
+            slot.at.store(at, Ordering::Relaxed);
+        }
+        extra.len.store(records.len(), Ordering::Relaxed);
+        extra.seq.store(seq.wrapping_add(2), Ordering::Release);
+    }
+
+    /// A consistent copy of the last published records (innermost first) into `out`;
+    /// returns how many. Lock-free: retries while the poller is publishing.
+    pub(crate) fn awaiting(&self, out: &mut [Option<Record>; MAX_RECORDS]) -> usize {
+        let Some(extra) = self.get() else {
+            return 0;
+        };
+        for _ in 0..64 {
+            let before = extra.seq.load(Ordering::Acquire);
+            if before % 2 == 1 {
+                std::hint::spin_loop();
+                continue;
+            }
+            let len = extra.len.load(Ordering::Relaxed).min(MAX_RECORDS);
+            for (o, slot) in out.iter_mut().zip(&extra.records).take(len) {
+                let op = slot.op.load(Ordering::Relaxed);
+                let at = slot.at.load(Ordering::Relaxed);
+                // SAFETY: each pointer field holds null or a pointer made from a
+                // `&'static` by `publish` (atomic stores: never torn), so a non-null
+                // value is a valid `'static` reference.
+                let (op, at) = unsafe { (op.as_ref(), at.as_ref()) };
+                *o = op.map(|op| Record {
+                    op,
+                    detail: slot.detail.load(Ordering::Relaxed),
+                    at,
+                });
+            }
+            fence(Ordering::Acquire);
+            if extra.seq.load(Ordering::Relaxed) == before {
+                return len;
+            }
+        }
+        // The poller kept publishing (a task polled in a tight loop): report nothing
+        // rather than a mix of two polls.
+        0
+    }
+}
+
+impl Drop for ExtraSlot {
+    fn drop(&mut self) {
+        let ptr = *self.0.get_mut();
+        if !ptr.is_null() {
+            // SAFETY: allocated by `Box::into_raw` in this module and freed only here.
+            drop(unsafe { Box::from_raw(ptr) });
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use corio_sync::trace::Detail;
+
+    static GET: Op = Op {
+        name: "Queue::get",
+        detail: Detail::None,
+    };
+    static SLEEP: Op = Op {
+        name: "sleep",
+        detail: Detail::Deadline,
+    };
+
+    fn read(slot: &ExtraSlot) -> Vec<(&'static str, u64)> {
+        let mut out = [None; MAX_RECORDS];
+        let n = slot.awaiting(&mut out);
+        out[..n]
+            .iter()
+            .map(|r| {
+                let r = r.expect("a published record");
+                (r.op.name, r.detail)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn nothing_is_allocated_until_something_is_recorded() {
+        let slot = ExtraSlot::new(None, None);
+        slot.publish(&[]);
+        assert!(slot.0.load(Ordering::Relaxed).is_null());
+        assert!(read(&slot).is_empty());
+        let at = Location::caller();
+        slot.publish(&[
+            Record {
+                op: &GET,
+                detail: 0,
+                at: Some(at),
+            },
+            Record {
+                op: &SLEEP,
+                detail: 9,
+                at: None,
+            },
+        ]);
+        assert_eq!(read(&slot), [("Queue::get", 0), ("sleep", 9)]);
+        // A later poll that awaited nothing corio knows clears the records.
+        slot.publish(&[]);
+        assert!(read(&slot).is_empty());
+        assert_eq!(slot.name(), None);
+    }
+
+    #[test]
+    fn name_and_group_are_kept() {
+        let slot = ExtraSlot::new(Some(Arc::new("worker".into())), None);
+        assert_eq!(slot.name().as_deref().map(String::as_str), Some("worker"));
+        assert_eq!(slot.group(), None);
+    }
+
+    #[test]
+    fn a_reader_never_sees_a_mix_of_two_publications() {
+        let slot = Arc::new(ExtraSlot::new(None, None));
+        let at = Location::caller();
+        let rec = |d| Record {
+            op: &SLEEP,
+            detail: d,
+            at: Some(at),
+        };
+        slot.publish(&[rec(0), rec(0), rec(0)]);
+        let writer = {
+            let slot = slot.clone();
+            std::thread::spawn(move || {
+                for d in 1..200_000u64 {
+                    slot.publish(&[rec(d), rec(d), rec(d)]);
+                }
+            })
+        };
+        let mut checked = 0;
+        while !writer.is_finished() {
+            let seen = read(&slot);
+            if let [first, ..] = seen.as_slice() {
+                assert!(seen.iter().all(|r| r == first), "torn read: {seen:?}");
+                checked += 1;
+            }
+        }
+        writer.join().unwrap();
+        assert!(checked > 0);
+    }
+}

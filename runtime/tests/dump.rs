@@ -1,0 +1,398 @@
+//! Task dumps: every leaf kind names what a task awaits and where; states, polls, ages,
+//! the running worker, the TaskGroup tree, and the time a 100 000-task dump takes.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use corio_runtime::task::{AwaitDetail, Builder as TaskBuilder, Dump, TaskDump, TaskState};
+use corio_runtime::{spawn, Runtime, Task, TaskGroup, TaskId};
+use corio_sync::{Barrier, Condition, Event, Lock, Mutex, Semaphore};
+use corio_test_util::within;
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// Lets spawned tasks reach their first `Pending`.
+async fn settle() {
+    corio_runtime::sleep(Duration::from_millis(30)).await;
+}
+
+fn find(dump: &Dump, id: TaskId) -> &TaskDump {
+    dump.iter()
+        .find(|t| t.info().id() == id)
+        .unwrap_or_else(|| panic!("task {id} not in the dump:\n{dump}"))
+}
+
+/// The chain of task `id`, as `what` names, outermost first.
+fn chain(dump: &Dump, id: TaskId) -> Vec<&'static str> {
+    find(dump, id).awaiting().iter().map(|a| a.what()).collect()
+}
+
+/// The line the awaited thing was created on.
+fn line_of(dump: &Dump, id: TaskId, link: usize) -> u32 {
+    let t = find(dump, id);
+    t.awaiting()[link]
+        .location()
+        .unwrap_or_else(|| panic!("no location in {t}"))
+        .line()
+}
+
+fn run<T: Send + 'static>(f: impl std::future::Future<Output = T> + Send + 'static) -> T {
+    within(LIMIT, move || corio_runtime::run(f))
+}
+
+#[test]
+fn sleep_and_wait_for_and_interval_name_their_deadline_and_line() {
+    run(async {
+        let sleeper = spawn(async {
+            corio_runtime::sleep(Duration::from_secs(60)).await;
+        });
+        let line_sleep = line!() - 2;
+        let ev = Arc::new(Event::new());
+        let ev2 = ev.clone();
+        let timed = spawn(async move {
+            let _ = corio_runtime::wait_for(ev2.wait(), Duration::from_secs(30)).await;
+        });
+        let line_wait_for = line!() - 2;
+        let ticker = spawn(async {
+            let mut iv = corio_runtime::interval(Duration::from_secs(50));
+            iv.tick().await;
+            iv.tick().await;
+        });
+        settle().await;
+        let dump = corio_runtime::dump();
+        assert_eq!(chain(&dump, sleeper.id()), ["sleep"]);
+        assert_eq!(line_of(&dump, sleeper.id(), 0), line_sleep);
+        let left = find(&dump, sleeper.id()).awaiting()[0].detail();
+        match left {
+            AwaitDetail::TimeLeft(d) => {
+                assert!(d > Duration::from_secs(50) && d <= Duration::from_secs(60))
+            }
+            other => panic!("{other:?}"),
+        }
+        // The timeout around the event wait: outermost first.
+        assert_eq!(chain(&dump, timed.id()), ["wait_for", "Event::wait"]);
+        assert_eq!(line_of(&dump, timed.id(), 0), line_wait_for);
+        assert_eq!(line_of(&dump, timed.id(), 1), line_wait_for);
+        assert_eq!(chain(&dump, ticker.id()), ["Interval::tick"]);
+        let text = dump.to_string();
+        assert!(text.contains("awaits sleep ("), "{text}");
+        assert!(text.contains(" left) at "), "{text}");
+        for t in [sleeper, timed, ticker] {
+            t.cancel();
+        }
+    });
+}
+
+#[test]
+fn every_sync_primitive_names_itself() {
+    run(async {
+        let lock = Arc::new(Lock::new(()));
+        let guard = lock.lock().await;
+        let mutex = Arc::new(Mutex::new(0));
+        let sem = Arc::new(Semaphore::new(0));
+        let event = Arc::new(Event::new());
+        let cond = Arc::new(Condition::new());
+        let barrier = Arc::new(Barrier::new(2));
+        let (tx, rx) = corio_sync::oneshot::channel::<u8>();
+
+        let mut tasks: Vec<(Task<()>, &str)> = Vec::new();
+        let l = lock.clone();
+        tasks.push((spawn(async move { drop(l.lock().await) }), "Lock::lock"));
+        let s = sem.clone();
+        tasks.push((
+            spawn(async move { drop(s.acquire().await) }),
+            "Semaphore::acquire",
+        ));
+        let e = event.clone();
+        tasks.push((spawn(async move { e.wait().await }), "Event::wait"));
+        let (m, c) = (mutex.clone(), cond.clone());
+        tasks.push((
+            spawn(async move {
+                let g = m.lock().await;
+                drop(c.wait(g).await);
+            }),
+            "Condition::wait",
+        ));
+        let b = barrier.clone();
+        tasks.push((
+            spawn(async move {
+                let _ = b.wait().await;
+            }),
+            "Barrier::wait",
+        ));
+        tasks.push((
+            spawn(async move {
+                let _ = rx.await;
+            }),
+            "oneshot::Receiver",
+        ));
+        settle().await;
+
+        let dump = corio_runtime::dump();
+        for (task, what) in &tasks {
+            assert_eq!(chain(&dump, task.id()), [*what], "{dump}");
+            let at = find(&dump, task.id()).awaiting()[0].location().unwrap();
+            assert!(at.file().ends_with("dump.rs"), "{what} at {at}");
+        }
+
+        drop(guard);
+        sem.release();
+        event.set();
+        cond.notify_all();
+        barrier.wait().await;
+        tx.send(1).unwrap();
+        for (task, _) in tasks {
+            task.await.unwrap();
+        }
+    });
+}
+
+#[test]
+fn joins_groups_gathers_and_to_thread_name_themselves() {
+    run(async {
+        let never = spawn(std::future::pending::<()>());
+        let never_id = never.id();
+        let joiner = spawn(async move { drop(never.await) });
+
+        let gate = Arc::new(Event::new());
+        let g = gate.clone();
+        let owner = spawn(async move {
+            let group = TaskGroup::<(), ()>::new();
+            for _ in 0..3 {
+                let g = g.clone();
+                group
+                    .spawn(async move {
+                        g.wait().await;
+                        Ok(())
+                    })
+                    .unwrap();
+            }
+            group.join().await.unwrap();
+        });
+        let g = gate.clone();
+        let gatherer = spawn(async move {
+            let g1 = g.clone();
+            corio_runtime::gather([
+                Box::pin(async move { g1.wait().await })
+                    as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+                Box::pin(corio_runtime::sleep(Duration::from_secs(40))),
+            ])
+            .await;
+        });
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let blocker = spawn(async move {
+            corio_blocking::to_thread(move || release_rx.recv().ok()).await;
+        });
+        settle().await;
+
+        let dump = corio_runtime::dump();
+        assert_eq!(chain(&dump, joiner.id()), ["join"]);
+        assert_eq!(
+            find(&dump, joiner.id()).awaiting()[0].detail(),
+            AwaitDetail::Task(never_id)
+        );
+        assert_eq!(chain(&dump, owner.id()), ["TaskGroup::join"]);
+        assert_eq!(
+            find(&dump, owner.id()).awaiting()[0].detail(),
+            AwaitDetail::Remaining(3)
+        );
+        let children: Vec<_> = dump
+            .iter()
+            .filter(|t| t.parent() == Some(owner.id()))
+            .collect();
+        assert_eq!(children.len(), 3, "{dump}");
+        for c in &children {
+            assert_eq!(c.awaiting()[0].what(), "Event::wait");
+        }
+        // gather: the outer record, then what its children await (innermost first in
+        // the records, so the last child polled comes right after gather).
+        let g = chain(&dump, gatherer.id());
+        assert_eq!(g[0], "gather", "{dump}");
+        assert!(g.contains(&"sleep") && g.contains(&"Event::wait"), "{g:?}");
+        assert_eq!(chain(&dump, blocker.id()), ["to_thread job"]);
+
+        // The tree puts the group's tasks under their owner.
+        let text = dump.to_string();
+        let owner_line = text
+            .lines()
+            .position(|l| l.contains(&format!("Task-{} ", owner.id())))
+            .unwrap();
+        let child_line = text
+            .lines()
+            .position(|l| l.contains(&format!("Task-{} ", children[0].info().id())))
+            .unwrap();
+        assert!(child_line > owner_line, "{text}");
+        let child = text.lines().nth(child_line).unwrap();
+        assert!(
+            child.starts_with("│   ") || child.starts_with("    "),
+            "children are indented:\n{text}"
+        );
+
+        gate.set();
+        release_tx.send(()).unwrap();
+        owner.await.unwrap();
+        blocker.await.unwrap();
+        gatherer.cancel();
+        joiner.cancel();
+    });
+}
+
+#[test]
+fn socket_reads_name_the_type_and_fd() {
+    run(async {
+        use std::os::fd::AsRawFd;
+        let listener = corio_runtime::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let acceptor = spawn(async move { listener.accept().await.unwrap() });
+        let std_client = std::net::TcpStream::connect(addr).unwrap();
+        std_client.set_nonblocking(true).unwrap();
+        let fd = std_client.as_raw_fd();
+        let mut client = corio_runtime::net::TcpStream::from_std(std_client).unwrap();
+        let reader = spawn(async move {
+            let mut buf = [0u8; 8];
+            let _ = client.read(&mut buf).await;
+        });
+        settle().await;
+        let dump = corio_runtime::dump();
+        let r = find(&dump, reader.id());
+        assert_eq!(r.awaiting()[0].what(), "TcpStream::read", "{dump}");
+        assert_eq!(r.awaiting()[0].detail(), AwaitDetail::Fd(fd));
+        assert_eq!(
+            r.awaiting()[0].to_string(),
+            format!("TcpStream::read (fd {fd})")
+        );
+        let _server_side = acceptor.await.unwrap();
+        reader.cancel();
+    });
+}
+
+#[test]
+fn states_polls_ages_and_the_running_worker() {
+    let rt = Runtime::new().unwrap();
+    within(LIMIT, move || {
+        rt.block_on(async {
+            let idle = TaskBuilder::new()
+                .name("idler")
+                .spawn(std::future::pending::<()>());
+            let yielder = spawn(async {
+                for _ in 0..4 {
+                    corio_runtime::yield_now().await;
+                }
+                std::future::pending::<()>().await;
+            });
+            // A task that blocks its worker, so the dump sees it running there.
+            let (started_tx, started_rx) = std::sync::mpsc::channel();
+            let busy = spawn(async move {
+                started_tx.send(()).unwrap();
+                std::thread::sleep(Duration::from_millis(400));
+            });
+            corio_blocking::to_thread(move || started_rx.recv().unwrap()).await;
+            corio_runtime::sleep(Duration::from_millis(150)).await;
+            let dump = corio_runtime::dump();
+            let i = find(&dump, idle.id());
+            assert_eq!(i.state(), TaskState::Idle);
+            assert_eq!(i.polls(), Some(1));
+            assert!(i.age().unwrap() >= Duration::from_millis(100), "{i}");
+            assert!(i.to_string().contains("Task-") && i.to_string().contains("'idler'"));
+            assert_eq!(find(&dump, yielder.id()).polls(), Some(5));
+            let b = find(&dump, busy.id());
+            assert_eq!(b.state(), TaskState::Running, "{dump}");
+            assert!(b.worker().is_some(), "{dump}");
+            assert!(
+                b.running_for().unwrap() >= Duration::from_millis(50),
+                "{dump}"
+            );
+            assert!(b.to_string().contains("running on worker"), "{b}");
+            busy.await.unwrap();
+            idle.cancel();
+            yielder.cancel();
+        })
+    });
+}
+
+#[test]
+fn a_task_awaiting_nothing_corio_knows_has_an_empty_chain() {
+    run(async {
+        let t = spawn(async {
+            // Awaited once through corio, then through a foreign future.
+            corio_runtime::sleep(Duration::from_millis(1)).await;
+            std::future::pending::<()>().await;
+        });
+        corio_runtime::sleep(Duration::from_millis(50)).await;
+        let dump = corio_runtime::dump();
+        assert!(find(&dump, t.id()).awaiting().is_empty(), "{dump}");
+        t.cancel();
+    });
+}
+
+#[test]
+fn handle_dump_works_from_outside_and_dump_panics_outside() {
+    let rt = Runtime::new().unwrap();
+    let t = rt.spawn(corio_runtime::sleep(Duration::from_secs(60)));
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        let dump = rt.handle().dump();
+        if dump
+            .iter()
+            .any(|d| d.info().id() == t.id() && !d.awaiting().is_empty())
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the sleep never showed up");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    t.cancel();
+    let err = std::panic::catch_unwind(corio_runtime::dump).unwrap_err();
+    let msg = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap();
+    assert!(msg.contains("Handle::dump"), "{msg}");
+}
+
+#[test]
+fn a_dump_of_100_000_tasks_is_quick() {
+    let rt = Runtime::new().unwrap();
+    within(Duration::from_secs(60), move || {
+        rt.block_on(async {
+            let gate = Arc::new(Event::new());
+            let tasks: Vec<_> = (0..100_000)
+                .map(|_| {
+                    let g = gate.clone();
+                    spawn(async move { g.wait().await })
+                })
+                .collect();
+            // Until every task has reached its first wait.
+            while !corio_runtime::dump()
+                .iter()
+                .all(|t| t.awaiting().len() == 1)
+            {
+                settle().await;
+            }
+            // Best of three: the first dump warms the allocator.
+            let mut best = Duration::MAX;
+            for _ in 0..3 {
+                let start = Instant::now();
+                let dump = corio_runtime::dump();
+                best = best.min(start.elapsed());
+                assert_eq!(dump.len(), 100_000);
+                assert!(dump.iter().all(|t| t.awaiting().len() == 1));
+            }
+            println!("dump of 100 000 tasks: {best:?}");
+            // < 10 ms in an optimised build; a debug build is several times slower.
+            let bound = if cfg!(debug_assertions) {
+                Duration::from_millis(500)
+            } else {
+                Duration::from_millis(10)
+            };
+            assert!(best < bound, "{best:?}");
+            gate.set();
+            for t in tasks {
+                t.await.unwrap();
+            }
+        })
+    });
+}
