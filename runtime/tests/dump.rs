@@ -396,3 +396,98 @@ fn a_dump_of_100_000_tasks_is_quick() {
         })
     });
 }
+
+/// The child half of `the_dump_signal_prints_the_dump_to_stderr`: a runtime whose dump
+/// signal comes from `CORIO_DUMP_SIGNAL`, with one task waiting on an event forever.
+#[test]
+#[ignore = "the child process of the dump-signal tests, which run it with --ignored"]
+fn dump_signal_child() {
+    let rt = Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+    rt.block_on(async {
+        let ev = Arc::new(Event::new());
+        let e = ev.clone();
+        let _waiter = TaskBuilder::new()
+            .name("stuck-waiter")
+            .spawn(async move { e.wait().await });
+        corio_runtime::sleep(Duration::from_millis(20)).await;
+        println!("ready");
+        corio_runtime::sleep(Duration::from_secs(30)).await;
+    });
+}
+
+#[test]
+fn the_dump_signal_prints_the_dump_to_stderr() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::{Command, Stdio};
+
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "dump_signal_child", "--ignored", "--nocapture"])
+        .env("CORIO_DUMP_SIGNAL", "SIGUSR1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let pid = child.id() as libc::pid_t;
+    let _guard = Kill(child);
+    let out = within(LIMIT, move || {
+        let mut lines = BufReader::new(stdout).lines();
+        assert!(
+            lines.any(|l| l.unwrap().contains("ready")),
+            "the child never got ready"
+        );
+        // SAFETY: `kill` has no memory-safety preconditions; the pid is our child's.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGUSR1) }, 0);
+        // Read stderr until the dump's waiter line shows up.
+        let mut text = String::new();
+        let mut buf = [0u8; 4096];
+        while !text.contains("awaits Event::wait") {
+            let n = stderr.read(&mut buf).unwrap();
+            assert!(n > 0, "stderr closed before the dump:\n{text}");
+            text.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+        text
+    });
+    assert!(out.contains("corio task dump: 1 live task"), "{out}");
+    assert!(out.contains("'stuck-waiter'"), "{out}");
+    assert!(
+        out.contains("awaits Event::wait at runtime/tests/dump.rs"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_invalid_dump_signal_is_a_clear_build_error() {
+    let err = corio_runtime::Builder::new_current_thread()
+        .dump_on_signal(corio_runtime::signal::unix::SignalKind::from_raw(
+            libc::SIGKILL,
+        ))
+        .build()
+        .expect_err("SIGKILL cannot be caught");
+    assert!(err.to_string().contains("task dumps on signal 9"), "{err}");
+}
+
+#[test]
+fn a_bad_corio_dump_signal_fails_the_build_naming_the_variable() {
+    let out = within(LIMIT, || {
+        std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "dump_signal_child", "--ignored", "--nocapture"])
+            .env("CORIO_DUMP_SIGNAL", "SIGNOPE")
+            .output()
+            .unwrap()
+    });
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("CORIO_DUMP_SIGNAL=\"SIGNOPE\" is not a signal"),
+        "{stderr}"
+    );
+}

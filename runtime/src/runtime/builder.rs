@@ -40,6 +40,8 @@ pub struct Builder {
     thread_name: String,
     shutdown_timeout: Duration,
     slow_poll_threshold: Option<Duration>,
+    /// `None`: not set, so `CORIO_DUMP_SIGNAL` decides; `Some(None)`: off.
+    dump_signal: Option<Option<i32>>,
 }
 
 fn env_usize(name: &str) -> Option<usize> {
@@ -61,6 +63,7 @@ impl Builder {
             thread_name: "corio-worker".to_owned(),
             shutdown_timeout: Duration::from_secs(10),
             slow_poll_threshold: Some(Duration::from_millis(100)),
+            dump_signal: None,
         }
     }
 
@@ -219,6 +222,38 @@ impl Builder {
         self
     }
 
+    /// Prints a task dump (see [`dump`](crate::dump)) to stderr each time the process
+    /// receives `signal`, like Go's `SIGQUIT` or Java's `kill -3`; `None` turns it off.
+    /// Default: the signal named by the `CORIO_DUMP_SIGNAL` environment variable
+    /// (`SIGUSR1`, `usr1` or a number), else off.
+    ///
+    /// The handler only sets a flag; the runtime's monitor thread takes and prints the
+    /// dump within 25 ms, so nothing runs inside the handler or on a worker. Registering
+    /// the handler replaces the signal's default action (for `SIGUSR1`: terminating
+    /// the process) while the runtime lives.
+    ///
+    /// [`build`](Builder::build) fails for a signal that cannot be caught (`SIGKILL`,
+    /// `SIGSTOP`, `SIGSEGV`...) and for a `CORIO_DUMP_SIGNAL` that names no signal.
+    ///
+    /// ```
+    /// use corio_runtime::signal::unix::SignalKind;
+    ///
+    /// let rt = corio_runtime::Builder::new_multi_thread()
+    ///     .dump_on_signal(SignalKind::user_defined1())
+    ///     .build()
+    ///     .unwrap();
+    /// // `kill -USR1 <pid>` now prints every task and what it awaits to stderr.
+    /// # drop(rt);
+    /// ```
+    #[cfg(unix)]
+    pub fn dump_on_signal(
+        mut self,
+        signal: impl Into<Option<crate::signal::unix::SignalKind>>,
+    ) -> Builder {
+        self.dump_signal = Some(signal.into().map(|s| s.as_raw_value()));
+        self
+    }
+
     fn resolved_worker_threads(&self) -> usize {
         self.worker_threads
             .or_else(|| env_usize("CORIO_WORKER_THREADS"))
@@ -233,6 +268,13 @@ impl Builder {
     /// # drop(rt);
     /// ```
     pub fn build(self) -> io::Result<Runtime> {
+        #[cfg(unix)]
+        let dump_signal = match self.dump_signal {
+            Some(set) => set,
+            None => super::dump_signal::from_env()?,
+        };
+        #[cfg(not(unix))]
+        let dump_signal = None;
         let driver = Arc::new(Driver::new()?);
         let blocking = BlockingPool::new(
             self.max_blocking_threads
@@ -269,6 +311,7 @@ impl Builder {
             runtime.monitor = Some(Monitor::start(
                 runtime.handle.inner.clone(),
                 self.slow_poll_threshold,
+                dump_signal,
                 monitor::thread_name(&self.thread_name),
                 tracing::dispatcher::get_default(tracing::Dispatch::clone),
             )?);
@@ -287,6 +330,7 @@ impl fmt::Debug for Builder {
             .field("thread_name", &self.thread_name)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("slow_poll_threshold", &self.slow_poll_threshold)
+            .field("dump_signal", &self.dump_signal)
             .finish()
     }
 }

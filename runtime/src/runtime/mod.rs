@@ -4,6 +4,8 @@ pub(crate) mod blocking;
 mod builder;
 pub(crate) mod context;
 mod dump;
+#[cfg(unix)]
+mod dump_signal;
 mod handle;
 pub mod metrics;
 mod monitor;

@@ -92,9 +92,16 @@ impl Monitor {
     pub(crate) fn start(
         handle: scheduler::Handle,
         slow_poll: Option<Duration>,
+        dump_signal: Option<i32>,
         name: String,
         dispatch: Dispatch,
     ) -> io::Result<Monitor> {
+        #[cfg(unix)]
+        let dump_signal = dump_signal
+            .map(super::dump_signal::DumpSignal::register)
+            .transpose()?;
+        #[cfg(not(unix))]
+        let _ = dump_signal;
         let stop = Arc::new(Stop {
             stopped: Mutex::new(false),
             cv: Condvar::new(),
@@ -109,6 +116,8 @@ impl Monitor {
                 dispatch,
                 watches: Vec::new(),
                 sample: Vec::new(),
+                #[cfg(unix)]
+                dump_signal,
             };
             state.run(&stop2);
         })?;
@@ -136,6 +145,9 @@ struct State {
     dispatch: Dispatch,
     watches: Vec<Option<Watch>>,
     sample: Vec<WorkerActivity>,
+    /// Set when dumps are printed on a signal; dropped (unregistered) with the thread.
+    #[cfg(unix)]
+    dump_signal: Option<super::dump_signal::DumpSignal>,
 }
 
 impl State {
@@ -147,7 +159,19 @@ impl State {
             let elapsed = now - last;
             last = now;
             self.tick(now, elapsed);
+            #[cfg(unix)]
+            if self.dump_signal.as_ref().is_some_and(|s| s.take()) {
+                self.print_dump();
+            }
         }
+    }
+
+    /// The task dump, to stderr in one write.
+    #[cfg(unix)]
+    fn print_dump(&self) {
+        use std::io::Write as _;
+        let text = super::dump::collect(&self.handle).to_string();
+        let _ = io::stderr().lock().write_all(text.as_bytes());
     }
 
     fn tick(&mut self, now: Instant, elapsed: Duration) {
