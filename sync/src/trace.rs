@@ -70,8 +70,6 @@ pub fn deadline_word(deadline: std::time::Instant) -> u64 {
 
 #[cfg(not(loom))]
 struct Buffer {
-    /// Inside a traced task poll.
-    active: Cell<bool>,
     len: Cell<u8>,
     records: [Cell<Record>; MAX_RECORDS],
 }
@@ -80,7 +78,6 @@ struct Buffer {
 std::thread_local! {
     static BUFFER: Buffer = const {
         Buffer {
-            active: Cell::new(false),
             len: Cell::new(0),
             records: [const { Cell::new(NONE_RECORD) }; MAX_RECORDS],
         }
@@ -88,20 +85,24 @@ std::thread_local! {
 }
 
 /// Records that the future being polled is pending on `op` (call it right before
-/// returning `Pending`). Does nothing outside [`poll_traced`].
+/// returning `Pending`). Outside a task poll the record goes nowhere: the next
+/// [`poll_traced`] starts from an empty buffer.
 #[inline]
 pub fn record(op: &'static Op, detail: u64, at: &'static Location<'static>) {
     record_at(op, detail, Some(at));
 }
 
 /// [`record`] for a wait whose creation site is not known.
-#[inline]
+///
+/// Out of line: it runs only when a future returns `Pending`, and keeping it out of the
+/// callers keeps their ready paths small.
+#[inline(never)]
 pub fn record_at(op: &'static Op, detail: u64, at: Option<&'static Location<'static>>) {
     #[cfg(not(loom))]
     {
         let _ = BUFFER.try_with(|b| {
             let len = b.len.get() as usize;
-            if b.active.get() && len < MAX_RECORDS {
+            if len < MAX_RECORDS {
                 b.records[len].set(Record { op, detail, at });
                 b.len.set(len as u8 + 1);
             }
@@ -153,49 +154,73 @@ pub fn record_outer(
     }
 }
 
+/// The records one poll left, innermost first: a view of the thread's buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct Records<'a> {
+    #[cfg(not(loom))]
+    cells: &'a [Cell<Record>],
+    #[cfg(loom)]
+    cells: &'a [Record],
+}
+
+impl<'a> Records<'a> {
+    /// No record.
+    pub const EMPTY: Records<'static> = Records { cells: &[] };
+
+    /// A view of `records` (for tests of code that publishes records).
+    #[cfg(not(loom))]
+    pub fn from_mut(records: &'a mut [Record]) -> Records<'a> {
+        Records {
+            cells: Cell::from_mut(records).as_slice_of_cells(),
+        }
+    }
+
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.cells.len()
+    }
+
+    /// True if the poll left none.
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+
+    /// The records, innermost first.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Record> + 'a {
+        #[cfg(not(loom))]
+        {
+            self.cells.iter().map(Cell::get)
+        }
+        #[cfg(loom)]
+        {
+            self.cells.iter().copied()
+        }
+    }
+}
+
 /// Runs one task poll `f` with an empty record buffer, then gives `done` the poll's result
-/// and the records it left (innermost first). A nested call (a task polled inside
-/// another's poll) leaves the outer poll's records as they were.
+/// and the records it left (innermost first).
+///
+/// Two thread-local accesses per poll: clear the buffer, read it back. A task poll inside
+/// another task's poll (which corio never does: runtimes do not nest) would leave the
+/// outer poll only the records made after the inner one.
 #[inline]
-pub fn poll_traced<R>(f: impl FnOnce() -> R, done: impl FnOnce(&R, &[Record])) -> R {
+pub fn poll_traced<R>(f: impl FnOnce() -> R, done: impl FnOnce(&R, Records<'_>)) -> R {
     #[cfg(not(loom))]
     {
-        // Restores the outer poll's buffer state even if `f` panics (its records are lost
-        // then, which only costs the outer task one dump line).
-        struct Reset(bool, u8);
-        impl Drop for Reset {
-            fn drop(&mut self) {
-                let (active, len) = (self.0, self.1);
-                let _ = BUFFER.try_with(|b| {
-                    b.active.set(active);
-                    b.len.set(len);
-                });
-            }
-        }
-        // A nested poll appends after the outer poll's records and hands over only its
-        // own; the reset drops them again.
-        let (outer, start) = BUFFER.with(|b| {
-            let start = b.len.get();
-            (Reset(b.active.replace(true), start), start as usize)
-        });
+        BUFFER.with(|b| b.len.set(0));
         let r = f();
         BUFFER.with(|b| {
-            let len = b.len.get() as usize;
-            let mut records = [NONE_RECORD; MAX_RECORDS];
-            let mut n = 0;
-            for (r, cell) in records.iter_mut().zip(&b.records[start..len]) {
-                *r = cell.get();
-                n += 1;
-            }
-            done(&r, &records[..n]);
+            // Nothing records while `done` runs (it publishes, it does not poll).
+            let cells = &b.records[..b.len.get() as usize];
+            done(&r, Records { cells });
         });
-        drop(outer);
         r
     }
     #[cfg(loom)]
     {
         let r = f();
-        done(&r, &[]);
+        done(&r, Records::EMPTY);
         r
     }
 }
@@ -225,7 +250,7 @@ mod tests {
     };
 
     #[test]
-    fn records_outside_a_traced_poll_are_ignored() {
+    fn records_outside_a_traced_poll_do_not_reach_the_next_one() {
         record(&GET, 0, Location::caller());
         let mut seen = None;
         poll_traced(|| (), |_, r| seen = Some(r.len()));
@@ -251,27 +276,17 @@ mod tests {
     }
 
     #[test]
-    fn extra_records_are_dropped_and_nested_polls_keep_the_outer_ones() {
-        let mut outer = Vec::new();
+    fn records_past_the_buffer_are_dropped() {
+        let mut seen = Vec::new();
         poll_traced(
             || {
-                record(&GET, 1, Location::caller());
-                let mut inner = 0;
-                poll_traced(
-                    || {
-                        for i in 0..10 {
-                            record(&SLEEP, i, Location::caller());
-                        }
-                    },
-                    |_, r| inner = r.len(),
-                );
-                // The outer record takes one of the slots.
-                assert_eq!(inner, MAX_RECORDS - 1);
-                record(&GET, 2, Location::caller());
+                for i in 0..10 {
+                    record(&SLEEP, i, Location::caller());
+                }
             },
-            |_, r| outer = r.iter().map(|r| r.detail).collect(),
+            |_, r| seen = r.iter().map(|r| r.detail).collect(),
         );
-        assert_eq!(outer, [1, 2]);
+        assert_eq!(seen, [0, 1, 2]);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::ptr;
 use std::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use corio_sync::trace::{Op, Record, MAX_RECORDS};
+use corio_sync::trace::{Op, Record, Records, MAX_RECORDS};
 
 use super::error::TaskId;
 
@@ -55,6 +55,7 @@ impl Extra {
 
 impl ExtraSlot {
     /// The slot of a task being spawned.
+    #[inline]
     pub(crate) fn new(name: Option<Arc<String>>, group: Option<TaskId>) -> ExtraSlot {
         let ptr = if name.is_some() || group.is_some() {
             Box::into_raw(Extra::new(name, group))
@@ -89,7 +90,17 @@ impl ExtraSlot {
     }
 
     /// Publishes what a `Pending` poll left awaiting. Only the task's poller may call it.
-    pub(crate) fn publish(&self, records: &[Record]) {
+    #[inline]
+    pub(crate) fn publish(&self, records: Records<'_>) {
+        // The common case, inline: nothing recorded now or before (no block yet).
+        if records.is_empty() && self.0.load(Ordering::Relaxed).is_null() {
+            return;
+        }
+        self.publish_slow(records);
+    }
+
+    #[inline(never)]
+    fn publish_slow(&self, records: Records<'_>) {
         let extra = match self.get() {
             Some(extra) => extra,
             // Nothing recorded and nothing published before: nothing to clear.
@@ -109,7 +120,7 @@ impl ExtraSlot {
         let seq = extra.seq.load(Ordering::Relaxed);
         extra.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
         fence(Ordering::Release);
-        for (slot, r) in extra.records.iter().zip(records) {
+        for (slot, r) in extra.records.iter().zip(records.iter()) {
             slot.op
                 .store(ptr::from_ref(r.op).cast_mut(), Ordering::Relaxed);
             slot.detail.store(r.detail, Ordering::Relaxed);
@@ -159,6 +170,7 @@ impl ExtraSlot {
 }
 
 impl Drop for ExtraSlot {
+    #[inline]
     fn drop(&mut self) {
         let ptr = *self.0.get_mut();
         if !ptr.is_null() {
@@ -197,11 +209,11 @@ mod tests {
     #[test]
     fn nothing_is_allocated_until_something_is_recorded() {
         let slot = ExtraSlot::new(None, None);
-        slot.publish(&[]);
+        slot.publish(Records::EMPTY);
         assert!(slot.0.load(Ordering::Relaxed).is_null());
         assert!(read(&slot).is_empty());
         let at = Location::caller();
-        slot.publish(&[
+        slot.publish(Records::from_mut(&mut [
             Record {
                 op: &GET,
                 detail: 0,
@@ -212,10 +224,10 @@ mod tests {
                 detail: 9,
                 at: None,
             },
-        ]);
+        ]));
         assert_eq!(read(&slot), [("Queue::get", 0), ("sleep", 9)]);
         // A later poll that awaited nothing corio knows clears the records.
-        slot.publish(&[]);
+        slot.publish(Records::EMPTY);
         assert!(read(&slot).is_empty());
         assert_eq!(slot.name(), None);
     }
@@ -236,12 +248,12 @@ mod tests {
             detail: d,
             at: Some(at),
         };
-        slot.publish(&[rec(0), rec(0), rec(0)]);
+        slot.publish(Records::from_mut(&mut [rec(0), rec(0), rec(0)]));
         let writer = {
             let slot = slot.clone();
             std::thread::spawn(move || {
                 for d in 1..200_000u64 {
-                    slot.publish(&[rec(d), rec(d), rec(d)]);
+                    slot.publish(Records::from_mut(&mut [rec(d), rec(d), rec(d)]));
                 }
             })
         };

@@ -172,6 +172,7 @@ impl RawTask {
     ///
     /// If `local` is true the caller guarantees the task is only ever polled and dropped on
     /// the current thread (`F` may be `!Send`).
+    #[inline]
     pub(crate) unsafe fn new<F, S>(future: F, scheduler: S, meta: SpawnMeta, local: bool) -> RawTask
     where
         F: Future + 'static,
