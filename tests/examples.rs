@@ -595,3 +595,39 @@ fn slow_poll() {
     );
     assert_in_order(&out, &["worker 0: ", " polls", "worker 1: ", " polls"]);
 }
+
+#[test]
+fn debugging() {
+    let (out, err) = finish_with_stderr(
+        spawn("debugging", &[]),
+        "debugging",
+        Duration::from_secs(20),
+    );
+    // The blocking task is reported once, by name.
+    let warnings: Vec<_> = err
+        .lines()
+        .filter(|l| l.starts_with("corio: Executing <Task id="))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    assert!(warnings[0].contains("name='blocks-its-worker'"), "{err}");
+    // The dump: the deadlocked pair on their locks, the group's workers under their
+    // supervisor, each waiting in a wait_for.
+    assert!(out.contains("corio task dump: 5 live tasks on 2 workers"), "{out}");
+    assert_in_order(
+        &out,
+        &[
+            "'left'",
+            "awaits Lock::lock at examples/debugging.rs:",
+            "'right'",
+            "awaits Lock::lock at examples/debugging.rs:",
+            "'supervisor'",
+            "awaits TaskGroup::join (2 left) at examples/debugging.rs:",
+            "    ├── Task-",
+            "awaits wait_for (",
+            "    └── Task-",
+            "awaits wait_for (",
+            "possible deadlock: left awaits Lock::lock",
+            "possible deadlock: right awaits Lock::lock",
+        ],
+    );
+}
