@@ -612,10 +612,14 @@ fn debugging() {
     assert!(warnings[0].contains("name='blocks-its-worker'"), "{err}");
     // The dump: the deadlocked pair on their locks, the group's workers under their
     // supervisor, each waiting in a wait_for.
-    assert!(out.contains("corio task dump: 5 live tasks on 2 workers"), "{out}");
+    assert!(
+        out.contains("corio task dump: 5 live tasks on 2 workers"),
+        "{out}"
+    );
     assert_in_order(
         &out,
         &[
+            "block_on future on thread 'main' · running",
             "'left'",
             "awaits Lock::lock at examples/debugging.rs:",
             "'right'",

@@ -11,6 +11,16 @@ use corio_test_util::within;
 
 const LIMIT: Duration = Duration::from_secs(20);
 
+fn assert_in_order(text: &str, needles: &[&str]) {
+    let mut rest = text;
+    for n in needles {
+        let i = rest
+            .find(n)
+            .unwrap_or_else(|| panic!("{n:?} missing (in order) in:\n{text}"));
+        rest = &rest[i + n.len()..];
+    }
+}
+
 /// Lets spawned tasks reach their first `Pending`.
 async fn settle() {
     corio_runtime::sleep(Duration::from_millis(30)).await;
@@ -458,6 +468,8 @@ fn the_dump_signal_prints_the_dump_to_stderr() {
     });
     assert!(out.contains("corio task dump: 1 live task"), "{out}");
     assert!(out.contains("'stuck-waiter'"), "{out}");
+    // The future given to block_on is in the dump too, with what it awaits.
+    assert_in_order(&out, &["block_on future on thread", "awaits sleep ("]);
     assert!(
         out.contains("awaits Event::wait at runtime/tests/dump.rs"),
         "{out}"

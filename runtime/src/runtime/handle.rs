@@ -90,6 +90,10 @@ impl Handle {
             panic!("{NESTED_RUNTIME}");
         }
         let _context = context::enter(self.inner.clone(), true);
+        // Listed for task dumps, with what it awaits.
+        let entry = self.inner.registry().enter_block_on();
+        let mut future = std::pin::pin!(future);
+        let future = std::future::poll_fn(|cx| entry.poll(future.as_mut(), cx));
         match &self.inner {
             scheduler::Handle::MultiThread(_) => block_on_thread(future),
             scheduler::Handle::CurrentThread(shared) => current_thread::block_on(shared, future),

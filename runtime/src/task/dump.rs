@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use corio_sync::trace::{self, Detail, Record, MAX_RECORDS};
 
 use super::error::TaskId;
+use super::extra::ExtraSlot;
 use super::info::{TaskInfo, TaskState};
 use super::registry::Registry;
 
@@ -39,8 +40,69 @@ use super::registry::Registry;
 #[derive(Debug, Clone)]
 pub struct Dump {
     tasks: Vec<TaskDump>,
+    block_ons: Vec<BlockOnDump>,
     workers: usize,
     took: Duration,
+}
+
+/// A future given to `block_on` (or `corio::run`, `#[corio::main]`), which is not a task
+/// but is often the one everything hangs on.
+///
+/// ```
+/// corio_runtime::run(async {
+///     let dump = corio_runtime::dump();
+///     // This very future, running (so awaiting nothing right now).
+///     assert_eq!(dump.block_ons().len(), 1);
+///     assert!(dump.block_ons()[0].awaiting().is_empty());
+/// });
+/// ```
+#[derive(Debug, Clone)]
+pub struct BlockOnDump {
+    thread: Option<String>,
+    running: bool,
+    awaiting: Vec<Awaiting>,
+}
+
+impl BlockOnDump {
+    /// The name of the thread blocked on it.
+    ///
+    /// ```
+    /// corio_runtime::run(async {
+    ///     let dump = corio_runtime::dump();
+    ///     let _name: Option<&str> = dump.block_ons()[0].thread_name();
+    /// });
+    /// ```
+    pub fn thread_name(&self) -> Option<&str> {
+        self.thread.as_deref()
+    }
+
+    /// True if it was being polled when the dump was taken (its await chain is then
+    /// empty: it awaits nothing while it runs).
+    ///
+    /// ```
+    /// corio_runtime::run(async {
+    ///     assert!(corio_runtime::dump().block_ons()[0].is_running());
+    /// });
+    /// ```
+    pub fn is_running(&self) -> bool {
+        self.running
+    }
+
+    /// What it awaited when last polled, outermost first (see [`TaskDump::awaiting`]).
+    ///
+    /// ```
+    /// let rt = corio_runtime::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| rt.block_on(corio_runtime::sleep(std::time::Duration::from_millis(300))));
+    ///     std::thread::sleep(std::time::Duration::from_millis(100));
+    ///     let dump = handle.dump();
+    ///     assert_eq!(dump.block_ons()[0].awaiting()[0].what(), "sleep");
+    /// });
+    /// ```
+    pub fn awaiting(&self) -> &[Awaiting] {
+        &self.awaiting
+    }
 }
 
 /// One task in a [`Dump`].
@@ -130,15 +192,7 @@ impl Dump {
             }
             let info = TaskInfo::from_raw(task);
             let extra = &task.trailer().extra;
-            let mut records = [None; MAX_RECORDS];
-            let n = extra.awaiting(&mut records);
-            // Innermost first in the records; outermost first in the chain.
-            let awaiting = records[..n]
-                .iter()
-                .rev()
-                .flatten()
-                .map(|r| Awaiting::from_record(r, start))
-                .collect();
+            let awaiting = chain(extra, start);
             let id = info.id();
             let worker = (info.state() == TaskState::Running)
                 .then(|| on_worker.get(&id.as_u64()).copied())
@@ -157,11 +211,40 @@ impl Dump {
             });
         });
         tasks.sort_by_key(|t| t.info.id());
+        let block_ons = registry
+            .block_ons()
+            .into_iter()
+            .map(|state| {
+                let running = state.polling.load(std::sync::atomic::Ordering::Relaxed);
+                BlockOnDump {
+                    thread: state.thread.clone(),
+                    running,
+                    awaiting: if running {
+                        Vec::new()
+                    } else {
+                        chain(&state.slot, start)
+                    },
+                }
+            })
+            .collect();
         Dump {
             tasks,
+            block_ons,
             workers,
             took: start.elapsed(),
         }
+    }
+
+    /// The futures given to `block_on` that are running now (usually one: the `main`
+    /// future of `corio::run` or `#[corio::main]`).
+    ///
+    /// ```
+    /// corio_runtime::run(async {
+    ///     assert_eq!(corio_runtime::dump().block_ons().len(), 1);
+    /// });
+    /// ```
+    pub fn block_ons(&self) -> &[BlockOnDump] {
+        &self.block_ons
     }
 
     /// The tasks, by id (oldest first).
@@ -218,6 +301,18 @@ impl Dump {
     pub fn took(&self) -> Duration {
         self.took
     }
+}
+
+/// The await chain in `slot`, outermost first (the records are innermost first).
+fn chain(slot: &ExtraSlot, now: Instant) -> Vec<Awaiting> {
+    let mut records = [None; MAX_RECORDS];
+    let n = slot.awaiting(&mut records);
+    records[..n]
+        .iter()
+        .rev()
+        .flatten()
+        .map(|r| Awaiting::from_record(r, now))
+        .collect()
 }
 
 impl<'a> IntoIterator for &'a Dump {
@@ -497,6 +592,17 @@ impl fmt::Display for Dump {
             if self.workers == 1 { "" } else { "s" },
             secs(self.took),
         )?;
+        for b in &self.block_ons {
+            f.write_str("block_on future")?;
+            if let Some(name) = &b.thread {
+                write!(f, " on thread '{name}'")?;
+            }
+            writeln!(f, "{}", if b.running { " · running" } else { "" })?;
+            for (depth, link) in b.awaiting.iter().enumerate() {
+                let lead = if depth == 0 { "awaits " } else { "  ↳ " };
+                writeln!(f, "    {}{lead}{link}", "  ".repeat(depth))?;
+            }
+        }
         // Children (tasks of a group) under their parent, when the parent is in the dump.
         let index: HashMap<TaskId, usize> = self
             .tasks

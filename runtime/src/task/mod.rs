@@ -34,7 +34,7 @@ mod yield_now;
 use std::future::Future;
 
 pub use builder::Builder;
-pub use dump::{AwaitDetail, Awaiting, Dump, TaskDump};
+pub use dump::{AwaitDetail, Awaiting, BlockOnDump, Dump, TaskDump};
 pub use error::{PanicPayload, TaskError, TaskId};
 pub use info::{all_tasks, current_task, TaskInfo, TaskState};
 pub use join::Task;

@@ -7,6 +7,9 @@
 
 use std::ptr::NonNull;
 
+use std::sync::Arc as StdArc;
+
+use super::extra::ExtraSlot;
 use super::info::TaskInfo;
 use super::raw::{Header, RawTask};
 use super::sightings::Sightings;
@@ -30,6 +33,57 @@ pub(crate) struct Registry {
     closed: AtomicBool,
     /// What the monitor thread saw (task ages, running polls), for task dumps.
     sightings: Sightings,
+    /// The await records of the futures given to `block_on` right now (not tasks), with
+    /// the name of the thread blocked on each.
+    block_ons: parking_lot::Mutex<Vec<(u64, StdArc<BlockOnState>)>>,
+}
+
+/// What a task dump sees of one `block_on` call.
+pub(crate) struct BlockOnState {
+    /// The await records of its last `Pending` poll.
+    pub(crate) slot: ExtraSlot,
+    /// Inside a poll right now.
+    pub(crate) polling: std::sync::atomic::AtomicBool,
+    /// The blocked thread's name.
+    pub(crate) thread: Option<String>,
+}
+
+/// A `block_on` call's entry in the registry; removed on drop.
+pub(crate) struct BlockOnEntry<'a> {
+    registry: &'a Registry,
+    key: u64,
+    state: StdArc<BlockOnState>,
+}
+
+impl BlockOnEntry<'_> {
+    /// Polls the `block_on` future, publishing what it awaits for task dumps.
+    pub(crate) fn poll<F: std::future::Future>(
+        &self,
+        future: std::pin::Pin<&mut F>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.state.polling.store(true, Relaxed);
+        let out = corio_sync::trace::poll_traced(
+            || future.poll(cx),
+            |res, records| {
+                if res.is_pending() {
+                    self.state.slot.publish(records);
+                }
+            },
+        );
+        self.state.polling.store(false, Relaxed);
+        out
+    }
+}
+
+impl Drop for BlockOnEntry<'_> {
+    fn drop(&mut self) {
+        self.registry
+            .block_ons
+            .lock()
+            .retain(|(key, _)| *key != self.key);
+    }
 }
 
 impl Registry {
@@ -49,6 +103,7 @@ impl Registry {
             mask: n - 1,
             closed: AtomicBool::new(false),
             sightings: Sightings::default(),
+            block_ons: parking_lot::Mutex::new(Vec::new()),
         }
     }
 
@@ -144,6 +199,32 @@ impl Registry {
     /// Listed tasks (finished ones included until released), without walking the lists.
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|s| s.lock().len).sum()
+    }
+
+    /// Lists a `block_on` call until the returned entry is dropped.
+    pub(crate) fn enter_block_on(&self) -> BlockOnEntry<'_> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let key = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let state = StdArc::new(BlockOnState {
+            slot: ExtraSlot::new(None, None),
+            polling: std::sync::atomic::AtomicBool::new(false),
+            thread: std::thread::current().name().map(str::to_owned),
+        });
+        self.block_ons.lock().push((key, state.clone()));
+        BlockOnEntry {
+            registry: self,
+            key,
+            state,
+        }
+    }
+
+    /// The `block_on` calls in progress.
+    pub(crate) fn block_ons(&self) -> Vec<StdArc<BlockOnState>> {
+        self.block_ons
+            .lock()
+            .iter()
+            .map(|(_, state)| state.clone())
+            .collect()
     }
 
     /// What the monitor thread saw.
