@@ -503,3 +503,22 @@ fn a_bad_corio_dump_signal_fails_the_build_naming_the_variable() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_signal_wait_names_the_signal_not_its_pipe() {
+    use corio_runtime::signal::unix::{signal, SignalKind};
+    run(async {
+        let mut usr2 = signal(SignalKind::user_defined2()).unwrap();
+        let line = line!() - 1;
+        let waiter = spawn(async move {
+            usr2.recv().await;
+        });
+        settle().await;
+        let dump = corio_runtime::dump();
+        let w = find(&dump, waiter.id());
+        assert_eq!(chain(&dump, waiter.id()), ["Signal::recv"], "{dump}");
+        assert_eq!(w.awaiting()[0].detail(), AwaitDetail::Signal(libc::SIGUSR2));
+        assert_eq!(line_of(&dump, waiter.id(), 0), line);
+        waiter.cancel();
+    });
+}

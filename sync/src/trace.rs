@@ -33,6 +33,8 @@ pub enum Detail {
     Task,
     /// A number of children (tasks or futures).
     Count,
+    /// A signal number.
+    Signal,
 }
 
 /// A static description of one kind of wait (`Queue::get`, `sleep`, ...).

@@ -10,6 +10,7 @@ use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use corio_sync::trace;
 use signal_hook_registry::SigId;
 
 use crate::driver::poll_evented::PollEvented;
@@ -230,6 +231,12 @@ pub struct Signal {
     read: ReadEnd,
 }
 
+/// `Signal::recv (signal 10) at src/main.rs:5` in task dumps.
+static SIGNAL_RECV: trace::Op = trace::Op {
+    name: "Signal::recv",
+    detail: trace::Detail::Signal,
+};
+
 enum ReadEnd {
     /// Not polled yet: not registered with any reactor.
     Unbound(UnixStream),
@@ -347,10 +354,16 @@ impl Signal {
         let ReadEnd::Bound(io) = &self.read else {
             return Poll::Ready(None);
         };
+        let mark = trace::mark();
         match io.poll_io(cx, Direction::Read, drain) {
             Poll::Ready(Ok(())) => Poll::Ready(Some(())),
             Poll::Ready(Err(_)) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                // In task dumps: `Signal::recv (signal 10)`, not its internal pipe.
+                let signum = self.kind.as_raw_value() as u64;
+                trace::record_outer(mark, 0, &SIGNAL_RECV, signum, self.created);
+                Poll::Pending
+            }
         }
     }
 

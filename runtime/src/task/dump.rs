@@ -175,6 +175,8 @@ pub enum AwaitDetail {
     Task(TaskId),
     /// How many tasks or futures are left.
     Remaining(u64),
+    /// A signal number.
+    Signal(i32),
 }
 
 impl Dump {
@@ -456,6 +458,7 @@ impl Awaiting {
                 None => AwaitDetail::None,
             },
             Detail::Count => AwaitDetail::Remaining(r.detail),
+            Detail::Signal => AwaitDetail::Signal(r.detail as i32),
             _ => AwaitDetail::None,
         };
         Awaiting {
@@ -532,6 +535,7 @@ impl fmt::Display for AwaitDetail {
             AwaitDetail::Fd(fd) => write!(f, "fd {fd}"),
             AwaitDetail::Task(id) => write!(f, "Task-{id}"),
             AwaitDetail::Remaining(n) => write!(f, "{n} left"),
+            AwaitDetail::Signal(n) => write!(f, "signal {n}"),
         }
     }
 }
