@@ -39,6 +39,9 @@ struct Inner<T> {
     /// Written by the receiver only while `RX_WAKER` is clear and `COMPLETE` is not set;
     /// read by the sender after it set `COMPLETE` and saw `RX_WAKER`.
     rx_waker: UnsafeCell<Option<Waker>>,
+    /// Where the channel was made, for task dumps (here rather than in the `Receiver`,
+    /// which stays one pointer).
+    at: &'static Location<'static>,
 }
 
 // SAFETY: the state word's protocol gives the value to exactly one side at a time, and
@@ -60,15 +63,13 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
         state: AtomicUsize::new(0),
         value: UnsafeCell::new(None),
         rx_waker: UnsafeCell::new(None),
+        at: Location::caller(),
     });
     (
         Sender {
             inner: Some(inner.clone()),
         },
-        Receiver {
-            at: Location::caller(),
-            inner,
-        },
+        Receiver { inner },
     )
 }
 
@@ -99,7 +100,6 @@ pub struct Sender<T> {
 /// ```
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct Receiver<T> {
-    at: &'static Location<'static>,
     inner: Arc<Inner<T>>,
 }
 
@@ -288,7 +288,7 @@ impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
-        let at = self.at;
+        let at = self.inner.at;
         let out = self.poll_inner(cx);
         if out.is_pending() {
             trace::record(&ONESHOT_RECV, 0, at);

@@ -200,31 +200,55 @@ impl<'a> Records<'a> {
     }
 }
 
-/// Runs one task poll `f` with an empty record buffer, then gives `done` the poll's result
-/// and the records it left (innermost first).
+/// Starts a task poll: clears this thread's record buffer. After the poll,
+/// [`recorded`] says how many records it left and [`with_records`] reads them.
 ///
-/// Two thread-local accesses per poll: clear the buffer, read it back. A task poll inside
-/// another task's poll (which corio never does: runtimes do not nest) would leave the
-/// outer poll only the records made after the inner one.
+/// A task poll inside another task's poll (which corio never does: runtimes do not nest)
+/// would leave the outer poll only the records made after the inner one.
 #[inline]
-pub fn poll_traced<R>(f: impl FnOnce() -> R, done: impl FnOnce(&R, Records<'_>)) -> R {
+pub fn begin() {
+    #[cfg(not(loom))]
+    BUFFER.with(|b| b.len.set(0));
+}
+
+/// How many records were made since [`begin`].
+#[inline]
+pub fn recorded() -> usize {
     #[cfg(not(loom))]
     {
-        BUFFER.with(|b| b.len.set(0));
-        let r = f();
-        BUFFER.with(|b| {
-            // Nothing records while `done` runs (it publishes, it does not poll).
-            let cells = &b.records[..b.len.get() as usize];
-            done(&r, Records { cells });
-        });
-        r
+        BUFFER.with(|b| b.len.get() as usize)
     }
     #[cfg(loom)]
     {
-        let r = f();
-        done(&r, Records::EMPTY);
-        r
+        0
     }
+}
+
+/// Runs `f` on the records made since [`begin`], innermost first.
+#[inline]
+pub fn with_records<R>(f: impl FnOnce(Records<'_>) -> R) -> R {
+    #[cfg(not(loom))]
+    {
+        BUFFER.with(|b| {
+            f(Records {
+                cells: &b.records[..b.len.get() as usize],
+            })
+        })
+    }
+    #[cfg(loom)]
+    {
+        f(Records::EMPTY)
+    }
+}
+
+/// Runs one poll `f` between [`begin`] and [`with_records`]: `done` gets its result and
+/// the records it left (innermost first).
+#[inline]
+pub fn poll_traced<R>(f: impl FnOnce() -> R, done: impl FnOnce(&R, Records<'_>)) -> R {
+    begin();
+    let r = f();
+    with_records(|records| done(&r, records));
+    r
 }
 
 static NONE_OP: Op = Op {

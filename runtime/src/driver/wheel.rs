@@ -125,6 +125,7 @@ impl Wheel {
     }
 
     /// Fires every timer due at or before `now`, pushing their wakers into `wakers`.
+    #[inline]
     pub(crate) fn advance(&mut self, now: u64, wakers: &mut Vec<Waker>) {
         while let Some((level, slot, deadline)) =
             (0..LEVELS).find_map(|l| self.level_expiration(l).map(|(s, d)| (l, s, d)))

@@ -19,7 +19,7 @@ use std::ptr;
 use std::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use corio_sync::trace::{Op, Record, Records, MAX_RECORDS};
+use corio_sync::trace::{self, Op, Record, Records, MAX_RECORDS};
 
 use super::error::TaskId;
 
@@ -89,7 +89,18 @@ impl ExtraSlot {
         self.get().and_then(|e| e.group)
     }
 
-    /// Publishes what a `Pending` poll left awaiting. Only the task's poller may call it.
+    /// Publishes what the `Pending` poll that just ended left in this thread's record
+    /// buffer (see `corio_sync::trace`). Only the task's poller may call it.
+    #[inline]
+    pub(crate) fn publish_recorded(&self) {
+        // The common case, inline: nothing recorded now or before (no block yet).
+        if trace::recorded() == 0 && self.0.load(Ordering::Relaxed).is_null() {
+            return;
+        }
+        trace::with_records(|records| self.publish_slow(records));
+    }
+
+    /// Publishes `records` as what the task awaits. Only the task's poller may call it.
     #[inline]
     pub(crate) fn publish(&self, records: Records<'_>) {
         // The common case, inline: nothing recorded now or before (no block yet).
@@ -114,7 +125,16 @@ impl ExtraSlot {
                 unsafe { &*ptr }
             }
         };
-        if records.is_empty() && extra.len.load(Ordering::Relaxed) == 0 {
+        // Unchanged since the last publication (a task waiting on the same thing again):
+        // nothing to write. We are the only writer, so these loads see our own stores.
+        if extra.len.load(Ordering::Relaxed) == records.len()
+            && extra.records.iter().zip(records.iter()).all(|(slot, r)| {
+                let at = r.at.map_or(ptr::null(), ptr::from_ref);
+                slot.op.load(Ordering::Relaxed).cast_const() == ptr::from_ref(r.op)
+                    && slot.detail.load(Ordering::Relaxed) == r.detail
+                    && slot.at.load(Ordering::Relaxed).cast_const() == at
+            })
+        {
             return;
         }
         let seq = extra.seq.load(Ordering::Relaxed);

@@ -59,34 +59,26 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         let _current = context::set_current_task(self.raw());
         let stage = &self.cell().core.stage;
         let extra = &self.trailer().extra;
-        let res = trace::poll_traced(
-            || {
-                coop::with_budget(|| {
-                    panic::catch_unwind(AssertUnwindSafe(|| {
-                        stage.with_mut(|ptr| {
-                            // SAFETY: RUNNING gives us exclusive access to the stage, and
-                            // the future never moves: it lives in the task allocation until
-                            // it is dropped.
-                            match unsafe { &mut *ptr } {
-                                Stage::Running(fut) => {
-                                    // SAFETY: pinned in place, as above.
-                                    unsafe { Pin::new_unchecked(fut) }.poll(&mut cx)
-                                }
-                                _ => unreachable!("polled a task whose future is gone"),
-                            }
-                        })
-                    }))
+        trace::begin();
+        let res = coop::with_budget(|| {
+            panic::catch_unwind(AssertUnwindSafe(|| {
+                stage.with_mut(|ptr| {
+                    // SAFETY: RUNNING gives us exclusive access to the stage, and the future
+                    // never moves: it lives in the task allocation until it is dropped.
+                    match unsafe { &mut *ptr } {
+                        // SAFETY: pinned in place, as above.
+                        Stage::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(&mut cx),
+                        _ => unreachable!("polled a task whose future is gone"),
+                    }
                 })
-            },
-            // What the task now awaits, for task dumps (we are its only poller).
-            |res, records| {
-                if let Ok(Poll::Pending) = res {
-                    extra.publish(records);
-                }
-            },
-        );
+            }))
+        });
         match res {
-            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Pending) => {
+                // What the task now awaits, for task dumps (we are its only poller).
+                extra.publish_recorded();
+                Poll::Pending
+            }
             Ok(Poll::Ready(output)) => {
                 // A panic in the finished future's destructor is reported as the result.
                 let result = match self.drop_future_or_output() {

@@ -139,6 +139,7 @@ fn cancel_raw(raw: RawTask) -> bool {
 impl<T> Future for Task<T> {
     type Output = Result<T, TaskError>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         std::task::ready!(coop::poll_proceed(cx));
         let mut ret: Poll<Result<T, TaskError>> = Poll::Pending;

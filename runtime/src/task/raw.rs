@@ -127,8 +127,8 @@ fn vtable<F: Future, S: Schedule>(local: bool) -> &'static Vtable {
 pub(crate) struct SpawnMeta {
     id: TaskId,
     location: &'static Location<'static>,
-    name: Option<StdArc<String>>,
-    group: Option<TaskId>,
+    /// Name and group, out of line only if there is one (see `extra.rs`).
+    extra: ExtraSlot,
 }
 
 impl SpawnMeta {
@@ -140,14 +140,14 @@ impl SpawnMeta {
         SpawnMeta {
             id: TaskId::next(),
             location: Location::caller(),
-            name,
-            group: None,
+            extra: ExtraSlot::new(name, None),
         }
     }
 
     /// Marks the task as a child of the `TaskGroup` owned by task `owner` (for dumps).
     pub(crate) fn in_group_of(mut self, owner: Option<TaskId>) -> SpawnMeta {
-        self.group = owner;
+        let name = self.extra.name();
+        self.extra = ExtraSlot::new(name, owner);
         self
     }
 }
@@ -193,7 +193,7 @@ impl RawTask {
             trailer: Trailer {
                 waker: UnsafeCell::new(None),
                 location: meta.location,
-                extra: ExtraSlot::new(meta.name, meta.group),
+                extra: meta.extra,
             },
         });
         let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
