@@ -198,6 +198,10 @@ fn joins_groups_gathers_and_to_thread_name_themselves() {
         let dump = corio_runtime::dump();
         assert_eq!(chain(&dump, joiner.id()), ["join"]);
         assert_eq!(
+            find(&dump, joiner.id()).awaiting()[0].to_string(),
+            format!("Task-{never_id} (join)")
+        );
+        assert_eq!(
             find(&dump, joiner.id()).awaiting()[0].detail(),
             AwaitDetail::Task(never_id)
         );

@@ -541,9 +541,13 @@ impl fmt::Display for AwaitDetail {
 }
 
 /// `Queue::get at src/worker.rs:42`, `sleep (1.2 s left) at src/main.rs:10`,
-/// `TcpStream::read (fd 7)`, `join (Task-17)`.
+/// `TcpStream::read (fd 7)`, `Task-17 (join)`.
 impl fmt::Display for Awaiting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let AwaitDetail::Task(id) = self.detail {
+            // The joined task first: `Task-17 (join)`.
+            return write!(f, "Task-{id} ({})", self.what);
+        }
         f.write_str(self.what)?;
         if self.detail != AwaitDetail::None {
             write!(f, " ({})", self.detail)?;
