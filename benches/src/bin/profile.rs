@@ -4,7 +4,7 @@
 //! ```text
 //! cargo build --release -p corio-benches --bin profile
 //! valgrind --tool=callgrind target/release/profile queue_1to1 current 100000
-//! target/release/profile semaphore_held_across_yield multi 1000
+//! target/release/profile semaphore_held_across_yield multi 100 5   # 5 runs in a row
 //! ```
 //!
 //! Workloads: `queue_1to1` / `queue_4to1` (items through a 1 024-slot queue; the count is
@@ -17,7 +17,7 @@ use std::sync::Arc;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let usage = "usage: profile <queue_1to1|queue_4to1|semaphore_held_across_yield> \
-                 <current|multi> <count>";
+                 <current|multi> <count> [repeat]";
     let (Some(workload), Some(flavor), Some(count)) = (args.first(), args.get(1), args.get(2))
     else {
         eprintln!("{usage}");
@@ -32,14 +32,19 @@ fn main() {
         _ => panic!("{usage}"),
     }
     .expect("runtime");
-    let start = std::time::Instant::now();
-    match workload.as_str() {
-        "queue_1to1" => rt.block_on(queue(1, count)),
-        "queue_4to1" => rt.block_on(queue(4, count)),
-        "semaphore_held_across_yield" => rt.block_on(semaphore(count)),
-        _ => panic!("{usage}"),
+    let repeat: usize = args
+        .get(3)
+        .map_or(1, |r| r.parse().expect("repeat is a number"));
+    for _ in 0..repeat {
+        let start = std::time::Instant::now();
+        match workload.as_str() {
+            "queue_1to1" => rt.block_on(queue(1, count)),
+            "queue_4to1" => rt.block_on(queue(4, count)),
+            "semaphore_held_across_yield" => rt.block_on(semaphore(count)),
+            _ => panic!("{usage}"),
+        }
+        eprintln!("{workload} on {flavor}: {:?}", start.elapsed());
     }
-    eprintln!("{workload} on {flavor}: {:?}", start.elapsed());
 }
 
 async fn queue(producers: usize, items: usize) {
