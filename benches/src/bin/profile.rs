@@ -10,13 +10,17 @@
 //! Workloads: `queue_1to1` / `queue_4to1` (items through a 1 024-slot queue; the count is
 //! the total number of items), `semaphore_held_across_yield` (1 000 tasks × `count`
 //! acquisitions of a 10-permit semaphore, each held across one yield). The same shapes
-//! as the report's `sync` rows.
+//! as the report's `sync` rows. `async_channel_1to1` / `async_channel_4to1` and
+//! `async_lock_semaphore_held_across_yield` run the same shapes with async-channel's bounded
+//! channel and async-lock's (not FIFO) `Semaphore` on corio, to separate the primitive from
+//! the runtime.
 
 use std::sync::Arc;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: profile <queue_1to1|queue_4to1|semaphore_held_across_yield> \
+    let usage = "usage: profile <queue_1to1|queue_4to1|async_channel_1to1|async_channel_4to1|\
+                 semaphore_held_across_yield|async_lock_semaphore_held_across_yield> \
                  <current|multi> <count> [repeat]";
     let (Some(workload), Some(flavor), Some(count)) = (args.first(), args.get(1), args.get(2))
     else {
@@ -40,7 +44,10 @@ fn main() {
         match workload.as_str() {
             "queue_1to1" => rt.block_on(queue(1, count)),
             "queue_4to1" => rt.block_on(queue(4, count)),
+            "async_channel_1to1" => rt.block_on(async_channel_queue(1, count)),
+            "async_channel_4to1" => rt.block_on(async_channel_queue(4, count)),
             "semaphore_held_across_yield" => rt.block_on(semaphore(count)),
+            "async_lock_semaphore_held_across_yield" => rt.block_on(async_lock_semaphore(count)),
             _ => panic!("{usage}"),
         }
         eprintln!("{workload} on {flavor}: {:?}", start.elapsed());
@@ -76,8 +83,52 @@ async fn queue(producers: usize, items: usize) {
     std::hint::black_box(consumer.await.unwrap());
 }
 
+async fn async_channel_queue(producers: usize, items: usize) {
+    let per = items / producers;
+    let (tx, rx) = async_channel::bounded(1024);
+    let consumer = corio::spawn(async move {
+        let mut sum = 0u64;
+        for _ in 0..per * producers {
+            sum += rx.recv().await.unwrap() as u64;
+        }
+        sum
+    });
+    let putters: Vec<_> = (0..producers)
+        .map(|_| {
+            let tx = tx.clone();
+            corio::spawn(async move {
+                for i in 0..per {
+                    tx.send(i).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for p in putters {
+        p.await.unwrap();
+    }
+    std::hint::black_box(consumer.await.unwrap());
+}
+
 async fn semaphore(acquisitions: usize) {
     let s = Arc::new(corio::sync::Semaphore::new(10));
+    let tasks: Vec<_> = (0..1000)
+        .map(|_| {
+            let s = s.clone();
+            corio::spawn(async move {
+                for _ in 0..acquisitions {
+                    let _p = s.acquire().await;
+                    corio::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+async fn async_lock_semaphore(acquisitions: usize) {
+    let s = Arc::new(async_lock::Semaphore::new(10));
     let tasks: Vec<_> = (0..1000)
         .map(|_| {
             let s = s.clone();
