@@ -10,7 +10,8 @@
 //!
 //! `--only` takes an area (`runtime`, `sync`, `blocking`, `time`, `net`), one workload
 //! (`blocking/to_thread_500x10ms`), `memory` or `http`; `--runtime corio` keeps only that
-//! runtime's variants (for profiling one runtime under `perf` or `valgrind`);
+//! runtime's variants (for profiling one runtime under `perf` or `valgrind`), and
+//! `--runtime corio,smol` only those (to see how two runtimes interleave);
 //! `--http-rounds N` sets the number of wrk rounds per runtime (default 3). Each round runs every workload on every runtime, rotating which runtime goes
 //! first, so drift and noise from other processes hit all runtimes alike; the table shows
 //! the median over rounds of the mean time per iteration.
@@ -77,10 +78,11 @@ fn main() {
                 .is_none_or(|o| o == w.group || o == format!("{}/{}", w.group, w.name))
         })
         .collect();
-    if let Some(rt) = &runtime {
-        // For profiling one runtime's variant on its own (no table ratios then).
+    if let Some(rts) = &runtime {
+        // For profiling one runtime's variant on its own (no table ratios then), or a few.
+        let keep: Vec<&str> = rts.split(',').collect();
         for w in &mut workloads {
-            w.variants.retain(|v| v.runtime == rt);
+            w.variants.retain(|v| keep.contains(&v.runtime));
         }
     }
     if !workloads.is_empty() {
