@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs corio's benchmark report (corio vs tokio vs smol), installing wrk if missing.
-#   benches/report.sh            full report (≈6.5 min on 2 cores)
-#   benches/report.sh --quick    quick report (≈35 s)
+# Runs corio's benchmark report (corio vs tokio vs smol vs async-std), installing wrk if missing.
+#   benches/report.sh            full report (≈ 11–12 min on 2 cores, estimated from --quick)
+#   benches/report.sh --quick    quick report (≈ 70–80 s)
 #   other arguments go to the report: --only <area>[/<workload>] | memory | http, --runtime <rt>
 set -euo pipefail
 cd "$(dirname "$0")/.."

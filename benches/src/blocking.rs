@@ -1,5 +1,6 @@
 //! Blocking pool: corio's `to_thread` vs tokio's `spawn_blocking` vs smol's
-//! `blocking::unblock`. Every case submits all jobs at once and awaits them concurrently
+//! `blocking::unblock` vs async-std's `task::spawn_blocking` (the same `blocking` crate's
+//! global pool underneath). Every case submits all jobs at once and awaits them concurrently
 //! with `futures::future::join_all` from `block_on`, the same shape on every runtime.
 //!
 //! * `to_thread_10k`: 10 000 jobs that return a number, on a warm pool: each measurement
@@ -9,7 +10,8 @@
 //!   outside the timing), so starting the pool's threads is measured. smol's blocking pool
 //!   is a process-wide global that cannot be recreated, so its "cold" numbers are of that
 //!   global pool (warm, unless its threads exited after their 500 ms keep-alive): compare
-//!   smol with the warm rows, and read corio/tokio as the cold comparison.
+//!   smol with the warm rows, and read corio/tokio as the cold comparison. The same holds
+//!   for async-std, whose `spawn_blocking` uses that global pool too.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -46,6 +48,14 @@ fn tokio_jobs(rt: &tokio::runtime::Runtime, n: u64, sleep: Option<Duration>) -> 
 fn smol_jobs(n: u64, sleep: Option<Duration>) -> u64 {
     smol::block_on(async {
         let jobs = (0..n).map(|i| blocking::unblock(move || job(i, sleep)));
+        join_all(jobs).await.into_iter().sum()
+    })
+}
+
+fn async_std_jobs(n: u64, sleep: Option<Duration>) -> u64 {
+    runtimes::async_std();
+    async_std::task::block_on(async {
+        let jobs = (0..n).map(|i| async_std::task::spawn_blocking(move || job(i, sleep)));
         join_all(jobs).await.into_iter().sum()
     })
 }
@@ -88,6 +98,12 @@ fn smol_global(iters: u64, n: u64, sleep: Option<Duration>) -> Duration {
     })
 }
 
+fn async_std_global(iters: u64, n: u64, sleep: Option<Duration>) -> Duration {
+    time_iters(iters, || {
+        black_box(async_std_jobs(n, sleep));
+    })
+}
+
 fn warm_workload(name: &'static str, n: u64, sleep: Option<Duration>) -> Workload {
     Workload::new("blocking", name)
         .variant("corio", move |iters| {
@@ -99,6 +115,9 @@ fn warm_workload(name: &'static str, n: u64, sleep: Option<Duration>) -> Workloa
             warm(iters, || tokio_jobs(rt, n, sleep))
         })
         .variant("smol", move |iters| warm(iters, || smol_jobs(n, sleep)))
+        .variant("async-std", move |iters| {
+            warm(iters, || async_std_jobs(n, sleep))
+        })
 }
 
 fn cold_workload(name: &'static str, n: u64, sleep: Option<Duration>) -> Workload {
@@ -107,6 +126,8 @@ fn cold_workload(name: &'static str, n: u64, sleep: Option<Duration>) -> Workloa
         .variant("tokio", move |iters| cold_tokio(iters, n, sleep))
         // Not cold: smol's pool is global (see the module docs).
         .variant("smol", move |iters| smol_global(iters, n, sleep))
+        // Not cold either: the same global pool.
+        .variant("async-std", move |iters| async_std_global(iters, n, sleep))
 }
 
 /// The blocking-pool workloads.

@@ -7,7 +7,7 @@
 //!
 //! Every runtime gets [`WORKERS`] worker threads. Warm workloads share one runtime per
 //! kind for the whole process ([`runtimes::corio`], [`runtimes::tokio`],
-//! [`runtimes::smol`]), built outside any timed region.
+//! [`runtimes::smol`], [`runtimes::async_std`]), built outside any timed region.
 
 use std::fmt;
 use std::time::Duration;
@@ -27,7 +27,7 @@ pub const WORKERS: usize = 2;
 
 /// One runtime's implementation of a workload.
 pub struct Variant {
-    /// `"corio"`, `"tokio"` or `"smol"`.
+    /// `"corio"`, `"tokio"`, `"smol"` or `"async-std"`.
     pub runtime: &'static str,
     /// Runs the workload `iters` times and returns the measured time.
     pub run: Box<dyn FnMut(u64) -> Duration>,

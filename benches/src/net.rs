@@ -1,12 +1,12 @@
 //! TCP echo over loopback: 50 connections × 200 round trips of 64 B per iteration, on
-//! corio, tokio and smol. The echo server (a spawned accept loop with a task per
+//! corio, tokio, smol and async-std. The echo server (a spawned accept loop with a task per
 //! connection) runs on the same shared runtime as the clients and is started once,
 //! outside the timing; connecting is part of each iteration.
 
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
-use crate::runtimes::{self, Corio, Rt, Smol, Tokio};
+use crate::runtimes::{self, AsyncStd, Corio, Rt, Smol, Tokio};
 use crate::{time_iters, Workload};
 
 const CONNS: usize = 50;
@@ -90,6 +90,34 @@ fn smol_server() -> SocketAddr {
     })
 }
 
+fn async_std_server() -> SocketAddr {
+    static ADDR: OnceLock<SocketAddr> = OnceLock::new();
+    *ADDR.get_or_init(|| {
+        runtimes::async_std();
+        async_std::task::block_on(async {
+            use async_std::io::{ReadExt, WriteExt};
+            let l = async_std::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .unwrap();
+            let addr = l.local_addr().unwrap();
+            async_std::task::spawn(async move {
+                while let Ok((mut s, _)) = l.accept().await {
+                    s.set_nodelay(true).unwrap();
+                    async_std::task::spawn(async move {
+                        let mut buf = [0u8; MSG];
+                        while s.read_exact(&mut buf).await.is_ok() {
+                            if s.write_all(&buf).await.is_err() {
+                                break;
+                            }
+                        }
+                    });
+                }
+            });
+            addr
+        })
+    })
+}
+
 /// The network workloads.
 pub fn workloads() -> Vec<Workload> {
     vec![Workload::new("net", "tcp_echo_50x200x64B")
@@ -149,6 +177,30 @@ pub fn workloads() -> Vec<Workload> {
                         .map(|_| {
                             Smol::spawn_inside(async move {
                                 let mut s = smol::net::TcpStream::connect(addr).await.unwrap();
+                                s.set_nodelay(true).unwrap();
+                                let mut buf = [7u8; MSG];
+                                for _ in 0..ROUNDS {
+                                    s.write_all(&buf).await.unwrap();
+                                    s.read_exact(&mut buf).await.unwrap();
+                                }
+                            })
+                        })
+                        .collect();
+                    for t in clients {
+                        t.await;
+                    }
+                })
+            })
+        })
+        .variant("async-std", |iters| {
+            let addr = async_std_server();
+            time_iters(iters, || {
+                AsyncStd::get().block_on(async {
+                    use async_std::io::{ReadExt, WriteExt};
+                    let clients: Vec<_> = (0..CONNS)
+                        .map(|_| {
+                            AsyncStd::spawn_inside(async move {
+                                let mut s = async_std::net::TcpStream::connect(addr).await.unwrap();
                                 s.set_nodelay(true).unwrap();
                                 let mut buf = [7u8; MSG];
                                 for _ in 0..ROUNDS {

@@ -1,5 +1,5 @@
-//! Scheduler workloads after tokio's `rt_multi_threaded` benches, on corio, tokio and
-//! smol's async-executor, each with [`WORKERS`] worker threads, all warm
+//! Scheduler workloads after tokio's `rt_multi_threaded` benches, on corio, tokio,
+//! smol's async-executor and async-std's global executor, each with [`WORKERS`] worker threads, all warm
 //! (the shared runtimes are built before the timed region).
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use futures::channel::oneshot;
 
-use crate::runtimes::{Corio, Rt, Smol, Tokio};
+use crate::runtimes::{AsyncStd, Corio, Rt, Smol, Tokio};
 use crate::{time_iters, Workload, WORKERS};
 
 const NUM_SPAWN: usize = 10_000;
@@ -22,6 +22,7 @@ pub fn workloads() -> Vec<Workload> {
                 .variant("corio", |iters| $f(Corio::get(), iters))
                 .variant("tokio", |iters| $f(Tokio::get(), iters))
                 .variant("smol", |iters| $f(Smol::get(), iters))
+                .variant("async-std", |iters| $f(AsyncStd::get(), iters))
         };
     }
     vec![

@@ -1,9 +1,9 @@
-//! The three runtimes, built the same way: [`WORKERS`] worker threads, the measuring
+//! The four runtimes, built the same way: [`WORKERS`] worker threads, the measuring
 //! thread blocking on the workload's main future outside the worker pool.
 //!
-//! Warm workloads use one shared runtime per kind ([`corio()`], [`tokio()`], [`smol()`]), built
-//! on first use — outside the timed region — and kept for the life of the process. Cold
-//! workloads build their own with [`new_corio`] / [`new_tokio`].
+//! Warm workloads use one shared runtime per kind ([`corio()`], [`tokio()`], [`smol()`],
+//! [`async_std()`]), built on first use — outside the timed region — and kept for the life
+//! of the process. Cold workloads build their own with [`new_corio`] / [`new_tokio`].
 
 use std::future::Future;
 use std::sync::OnceLock;
@@ -54,6 +54,18 @@ pub fn smol() -> &'static async_executor::Executor<'static> {
         }
         ex
     })
+}
+
+/// Starts async-std's global executor with [`WORKERS`] threads: it reads
+/// `ASYNC_STD_THREAD_COUNT` once, on first use, so this sets it first. Call before any
+/// other async-std use (the report calls it at start-up, before other threads exist).
+pub fn async_std() {
+    static STARTED: OnceLock<()> = OnceLock::new();
+    STARTED.get_or_init(|| {
+        std::env::set_var("ASYNC_STD_THREAD_COUNT", WORKERS.to_string());
+        // Any spawn initialises the global executor with that thread count.
+        async_std::task::block_on(async_std::task::spawn(async {}));
+    });
 }
 
 /// What a workload needs from a runtime, so each workload is written once.
@@ -164,5 +176,30 @@ where
     let handles: Vec<_> = (0..n).map(|i| R::spawn_inside(task(i))).collect();
     for h in handles {
         let _ = h.await;
+    }
+}
+
+/// async-std's global executor (async-global-executor) with [`WORKERS`] threads; the
+/// measuring thread blocks with `async_std::task::block_on`.
+#[derive(Debug)]
+pub(crate) struct AsyncStd;
+
+impl Rt for AsyncStd {
+    type Join = async_std::task::JoinHandle<()>;
+    fn get() -> &'static Self {
+        async_std();
+        &AsyncStd
+    }
+    fn spawn<F: Future<Output = ()> + Send + 'static>(&self, f: F) -> Self::Join {
+        async_std::task::spawn(f)
+    }
+    fn spawn_inside<F: Future<Output = ()> + Send + 'static>(f: F) -> Self::Join {
+        async_std::task::spawn(f)
+    }
+    fn block_on<F: Future>(&self, f: F) -> F::Output {
+        async_std::task::block_on(f)
+    }
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        async_std::task::yield_now()
     }
 }

@@ -54,8 +54,10 @@ pub fn fmt_dur(d: Duration) -> String {
 /// corio/fastest-peer ratios (below 1.00: corio is faster).
 pub fn table(rows: &[Row]) -> String {
     let mut out = String::new();
-    out.push_str("| area | workload | corio | tokio | smol | corio/tokio | corio/fastest peer |\n");
-    out.push_str("|---|---|---|---|---|---|---|\n");
+    out.push_str(
+        "| area | workload | corio | tokio | smol | async-std | corio/tokio | corio/fastest peer |\n",
+    );
+    out.push_str("|---|---|---|---|---|---|---|---|\n");
     for r in rows {
         let get = |rt: &str| {
             r.medians
@@ -84,12 +86,13 @@ pub fn table(rows: &[Row]) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             r.group,
             r.name,
             cell("corio"),
             cell("tokio"),
             cell("smol"),
+            cell("async-std"),
             ratio(get("tokio").map(|(d, _)| d)),
             fastest
         );
@@ -133,13 +136,25 @@ mod tests {
                 ("corio", ms(2), 0.0),
                 ("tokio", ms(4), 0.1),
                 ("smol", ms(1), 0.0),
+                ("async-std", ms(3), 0.0),
             ],
         }];
         let t = table(&rows);
         let line = t.lines().nth(2).unwrap();
         assert_eq!(
             line,
-            "| runtime | spawn | 2.00 ms ±0% | 4.00 ms ±5% | 1.00 ms ±0% | 0.50 | 2.00 (smol) |"
+            "| runtime | spawn | 2.00 ms ±0% | 4.00 ms ±5% | 1.00 ms ±0% | 3.00 ms ±0% | 0.50 | 2.00 (smol) |"
+        );
+        // A runtime without the workload shows `–`; the fastest peer is among the others.
+        let rows = [Row {
+            group: "sync",
+            name: "event",
+            medians: vec![("corio", ms(2), 0.0), ("tokio", ms(4), 0.0)],
+        }];
+        let line = table(&rows).lines().nth(2).unwrap().to_string();
+        assert_eq!(
+            line,
+            "| sync | event | 2.00 ms ±0% | 4.00 ms ±0% | – | – | 0.50 | 0.50 (tokio) |"
         );
     }
 }

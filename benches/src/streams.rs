@@ -1,7 +1,8 @@
 //! Line echo over loopback with asyncio-style streams: 50 connections × 200 round trips of
 //! a 64-byte line per iteration. corio uses `start_server` / `open_connection` with
 //! `readline`, `write` and `drain`; tokio uses `BufReader::read_line` and `write_all` on
-//! the split halves of its `TcpStream`. Each echo server is started once, outside the
+//! the split halves of its `TcpStream`, async-std the same on a cloned `TcpStream`
+//! (smol's row is not written: `–`). Each echo server is started once, outside the
 //! timing, on the same shared runtime as its clients; connecting is part of each
 //! iteration. Both sides set `TCP_NODELAY` (corio's streams do so by themselves, as
 //! asyncio's do).
@@ -9,7 +10,7 @@
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
-use crate::runtimes::{self, Corio, Rt, Tokio};
+use crate::runtimes::{self, AsyncStd, Corio, Rt, Tokio};
 use crate::{time_iters, Workload};
 
 const CONNS: usize = 50;
@@ -61,6 +62,42 @@ fn tokio_server() -> SocketAddr {
                     tokio::spawn(async move {
                         let (rd, mut wr) = s.into_split();
                         let mut rd = BufReader::new(rd);
+                        let mut line = String::new();
+                        loop {
+                            line.clear();
+                            match rd.read_line(&mut line).await {
+                                Ok(n) if n > 0 => {}
+                                _ => break,
+                            }
+                            if wr.write_all(line.as_bytes()).await.is_err() {
+                                break;
+                            }
+                        }
+                    });
+                }
+            });
+            addr
+        })
+    })
+}
+
+fn async_std_server() -> SocketAddr {
+    static ADDR: OnceLock<SocketAddr> = OnceLock::new();
+    *ADDR.get_or_init(|| {
+        runtimes::async_std();
+        async_std::task::block_on(async {
+            use async_std::io::prelude::BufReadExt;
+            use async_std::io::{BufReader, WriteExt};
+            let l = async_std::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .unwrap();
+            let addr = l.local_addr().unwrap();
+            async_std::task::spawn(async move {
+                while let Ok((s, _)) = l.accept().await {
+                    s.set_nodelay(true).unwrap();
+                    async_std::task::spawn(async move {
+                        let mut wr = s.clone();
+                        let mut rd = BufReader::new(s);
                         let mut line = String::new();
                         loop {
                             line.clear();
@@ -132,6 +169,36 @@ pub fn workloads() -> Vec<Workload> {
                         .collect();
                     for t in clients {
                         t.await.unwrap();
+                    }
+                })
+            })
+        })
+        .variant("async-std", |iters| {
+            let addr = async_std_server();
+            time_iters(iters, || {
+                AsyncStd::get().block_on(async {
+                    use async_std::io::prelude::BufReadExt;
+                    use async_std::io::{BufReader, WriteExt};
+                    let clients: Vec<_> = (0..CONNS)
+                        .map(|_| {
+                            AsyncStd::spawn_inside(async move {
+                                let s = async_std::net::TcpStream::connect(addr).await.unwrap();
+                                s.set_nodelay(true).unwrap();
+                                let mut wr = s.clone();
+                                let mut rd = BufReader::new(s);
+                                let msg = String::from_utf8(line()).unwrap();
+                                let mut echo = String::new();
+                                for _ in 0..ROUNDS {
+                                    wr.write_all(msg.as_bytes()).await.unwrap();
+                                    echo.clear();
+                                    rd.read_line(&mut echo).await.unwrap();
+                                    assert_eq!(echo.len(), msg.len());
+                                }
+                            })
+                        })
+                        .collect();
+                    for t in clients {
+                        t.await;
                     }
                 })
             })

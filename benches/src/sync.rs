@@ -1,5 +1,6 @@
-//! Synchronisation primitives under contention: corio-sync, tokio's `sync` and smol's
-//! (`async-lock`, `async-channel`), each on its own runtime.
+//! Synchronisation primitives under contention: corio-sync, tokio's `sync`, smol's
+//! (`async-lock`, `async-channel` 2) and async-std's (`async_std::sync::Mutex` = async-lock's,
+//! async-lock's `Semaphore`, `async_std::channel` = async-channel 1), each on its own runtime.
 //!
 //! Until corio's runtime existed every variant ran on one tokio runtime so that only the
 //! primitive differed. The report now runs each stack on its own runtime — corio's
@@ -7,12 +8,15 @@
 //! each with [`WORKERS`](crate::WORKERS) workers — because that is what a user of each
 //! stack gets, and the primitives' wake-ups go through their runtime's scheduler. The
 //! scheduler's share can be read off the `runtime` rows.
-//! Queue workloads move 100 000 items (not 1 M) per iteration to keep the report short.
+//! Queue workloads come in two sizes: 100 000 items per iteration and 1 000 000 (the size
+//! other runtimes' channel benchmarks use). The semaphore comes in two shapes: a permit
+//! dropped right away, and a permit held across one yield (so waiters really queue up).
+//! async-std has no Event/Notify equivalent (`–`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::runtimes::{spawn_all, Corio, Rt, Smol, Tokio};
+use crate::runtimes::{spawn_all, AsyncStd, Corio, Rt, Smol, Tokio};
 use crate::{time_iters, Workload};
 
 const MUTEX_TASKS: usize = 100;
@@ -21,6 +25,7 @@ const SEM_TASKS: usize = 1_000;
 const SEM_ACQS: usize = 100;
 const SEM_PERMITS: usize = 10;
 const ITEMS: usize = 100_000;
+const ITEMS_1M: usize = 1_000_000;
 const CAPACITY: usize = 1_024;
 const PING_PONGS: usize = 10_000;
 
@@ -48,10 +53,11 @@ macro_rules! mutex {
     };
 }
 
-/// 1 000 tasks × 100 acquisitions of a 10-permit semaphore.
+/// 1 000 tasks × 100 acquisitions of a 10-permit semaphore; with `held_across_yield`
+/// each task yields once while it holds its permit.
 macro_rules! semaphore {
-    ($rt:ty, $new:path $(, $unwrap:ident)?) => {
-        |iters| {
+    ($rt:ty, $held_across_yield:expr, $new:path $(, $unwrap:ident)?) => {
+        move |iters| {
             let rt = <$rt>::get();
             time_iters(iters, || {
                 rt.block_on(async {
@@ -61,6 +67,9 @@ macro_rules! semaphore {
                         async move {
                             for _ in 0..SEM_ACQS {
                                 let _p = s.acquire().await$(.$unwrap())?;
+                                if $held_across_yield {
+                                    <$rt>::yield_now().await;
+                                }
                                 std::hint::black_box(());
                             }
                         }
@@ -78,31 +87,50 @@ pub fn workloads() -> Vec<Workload> {
         Workload::new("sync", "mutex_100x1000")
             .variant("corio", mutex!(Corio, corio::sync::Mutex::new))
             .variant("tokio", mutex!(Tokio, tokio::sync::Mutex::new))
-            .variant("smol", mutex!(Smol, async_lock::Mutex::new)),
-        Workload::new("sync", "semaphore_1000x100_of_10")
-            .variant("corio", semaphore!(Corio, corio::sync::Semaphore::new))
-            .variant(
-                "tokio",
-                semaphore!(Tokio, tokio::sync::Semaphore::new, unwrap),
-            )
-            .variant("smol", semaphore!(Smol, async_lock::Semaphore::new)),
-        queue(1),
-        queue(4),
+            .variant("smol", mutex!(Smol, async_lock::Mutex::new))
+            .variant("async-std", mutex!(AsyncStd, async_std::sync::Mutex::new)),
+        semaphore("semaphore_1000x100_of_10", false),
+        semaphore("semaphore_1000x100_of_10_held_across_yield", true),
+        queue("queue_1to1_100k_cap1024", 1, ITEMS),
+        queue("queue_4to1_100k_cap1024", 4, ITEMS),
+        queue("queue_1to1_1M_cap1024", 1, ITEMS_1M),
+        queue("queue_4to1_1M_cap1024", 4, ITEMS_1M),
         Workload::new("sync", "event_pingpong_10k")
             .variant("corio", |iters| event_corio(Corio::get(), iters))
             .variant("tokio", |iters| notify_tokio(Tokio::get(), iters)),
     ]
 }
 
-/// `producers` tasks put 100 000 items in total into a 1 024-slot queue; one task gets
+/// The semaphore workload on every runtime (async-std's is async-lock's, on its executor).
+fn semaphore(name: &'static str, held_across_yield: bool) -> Workload {
+    Workload::new("sync", name)
+        .variant(
+            "corio",
+            semaphore!(Corio, held_across_yield, corio::sync::Semaphore::new),
+        )
+        .variant(
+            "tokio",
+            semaphore!(
+                Tokio,
+                held_across_yield,
+                tokio::sync::Semaphore::new,
+                unwrap
+            ),
+        )
+        .variant(
+            "smol",
+            semaphore!(Smol, held_across_yield, async_lock::Semaphore::new),
+        )
+        .variant(
+            "async-std",
+            semaphore!(AsyncStd, held_across_yield, async_lock::Semaphore::new),
+        )
+}
+
+/// `producers` tasks put `items` items in total into a 1 024-slot queue; one task gets
 /// them all.
-fn queue(producers: usize) -> Workload {
-    let name = if producers == 1 {
-        "queue_1to1_100k_cap1024"
-    } else {
-        "queue_4to1_100k_cap1024"
-    };
-    let per = ITEMS / producers;
+fn queue(name: &'static str, producers: usize, items: usize) -> Workload {
+    let per = items / producers;
     Workload::new("sync", name)
         .variant("corio", move |iters| {
             let rt = Corio::get();
@@ -170,6 +198,31 @@ fn queue(producers: usize) -> Workload {
                         sum
                     });
                     spawn_all::<Smol, _, _>(producers, |_| {
+                        let tx = tx.clone();
+                        async move {
+                            for i in 0..per {
+                                tx.send(i).await.unwrap();
+                            }
+                        }
+                    })
+                    .await;
+                    std::hint::black_box(consumer.await);
+                })
+            })
+        })
+        .variant("async-std", move |iters| {
+            let rt = AsyncStd::get();
+            time_iters(iters, || {
+                rt.block_on(async {
+                    let (tx, rx) = async_std::channel::bounded(CAPACITY);
+                    let consumer = async_std::task::spawn(async move {
+                        let mut sum = 0u64;
+                        for _ in 0..per * producers {
+                            sum += rx.recv().await.unwrap() as u64;
+                        }
+                        sum
+                    });
+                    spawn_all::<AsyncStd, _, _>(producers, |_| {
                         let tx = tx.clone();
                         async move {
                             for i in 0..per {

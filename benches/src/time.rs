@@ -1,4 +1,5 @@
-//! 100 000 timers on corio, tokio and smol (`async-io`'s `Timer`), warm runtimes.
+//! 100 000 timers on corio, tokio, smol (`async-io`'s `Timer`) and async-std
+//! (`task::sleep`, also async-io's timers), warm runtimes.
 //!
 //! - `timers_100k_concurrent`: the measuring thread awaits 100 000 sleeps of 1–50 ms
 //!   (`join_all` in `block_on`); the floor is the 50 ms longest sleep, the rest is timer
@@ -14,7 +15,7 @@ use std::time::Duration;
 
 use futures::future::join_all;
 
-use crate::runtimes::{Corio, Rt, Smol, Tokio};
+use crate::runtimes::{AsyncStd, Corio, Rt, Smol, Tokio};
 use crate::{time_iters, Workload};
 
 const N: u64 = 100_000;
@@ -77,6 +78,9 @@ pub fn workloads() -> Vec<Workload> {
                 .variant("corio", |iters| $f(Corio::get(), iters, corio::sleep))
                 .variant("tokio", |iters| $f(Tokio::get(), iters, tokio::time::sleep))
                 .variant("smol", |iters| $f(Smol::get(), iters, smol::Timer::after))
+                .variant("async-std", |iters| {
+                    $f(AsyncStd::get(), iters, async_std::task::sleep)
+                })
         };
     }
     vec![

@@ -1,4 +1,4 @@
-//! Runs every workload on corio, tokio and smol in interleaved rounds and prints a
+//! Runs every workload on corio, tokio, smol and async-std in interleaved rounds and prints a
 //! markdown table of medians and ratios; also bytes per pending task (a child process per
 //! runtime) and HTTP hello-world under `wrk` (a server child process per runtime).
 //!
@@ -10,7 +10,8 @@
 //!
 //! `--only` takes an area (`runtime`, `sync`, `blocking`, `time`, `net`), one workload
 //! (`blocking/to_thread_500x10ms`), `memory` or `http`; `--runtime corio` keeps only that
-//! runtime's variants (for profiling one runtime under `perf` or `valgrind`);
+//! runtime's variants (for profiling one runtime under `perf` or `valgrind`), and
+//! `--runtime corio,smol` only those (to see how two runtimes interleave);
 //! `--http-rounds N` sets the number of wrk rounds per runtime (default 3). Each round runs every workload on every runtime, rotating which runtime goes
 //! first, so drift and noise from other processes hit all runtimes alike; the table shows
 //! the median over rounds of the mean time per iteration.
@@ -38,6 +39,8 @@ fn main() {
         Some("--http-server") => return corio_benches::http::serve(&args[1]),
         _ => {}
     }
+    // async-std reads its thread count once, on first use: set it before any thread exists.
+    corio_benches::runtimes::async_std();
     let quick = args.iter().any(|a| a == "--quick");
     let only = args
         .iter()
@@ -75,10 +78,11 @@ fn main() {
                 .is_none_or(|o| o == w.group || o == format!("{}/{}", w.group, w.name))
         })
         .collect();
-    if let Some(rt) = &runtime {
-        // For profiling one runtime's variant on its own (no table ratios then).
+    if let Some(rts) = &runtime {
+        // For profiling one runtime's variant on its own (no table ratios then), or a few.
+        let keep: Vec<&str> = rts.split(',').collect();
         for w in &mut workloads {
-            w.variants.retain(|v| v.runtime == rt);
+            w.variants.retain(|v| keep.contains(&v.runtime));
         }
     }
     if !workloads.is_empty() {
@@ -90,7 +94,7 @@ fn main() {
     if cfg.only.is_none() || cfg.only.as_deref() == Some("memory") {
         println!("\n### Bytes per pending task ({PENDING_TASKS} tasks awaiting `pending()`)\n");
         println!("| runtime | bytes/task |\n|---|---|");
-        for rt in ["corio", "tokio", "smol"] {
+        for rt in ["corio", "tokio", "smol", "async-std"] {
             match run_child_mem(rt) {
                 Ok(b) => println!("| {rt} | {b:.0} |"),
                 Err(e) => println!("| {rt} | error: {e} |"),
@@ -115,7 +119,7 @@ fn measure(workloads: &mut [Workload], cfg: &Config) -> Vec<Row> {
         }
         iters.push(per_variant);
     }
-    // Interleaved rounds: corio, tokio, smol, corio, … so drift hits all alike.
+    // Interleaved rounds: corio, tokio, smol, async-std, corio, … so drift hits all alike.
     let mut samples: Vec<Vec<Vec<Duration>>> = workloads
         .iter()
         .map(|w| vec![Vec::new(); w.variants.len()])
@@ -188,6 +192,15 @@ fn child_mem(rt: &str) {
             let before = rss();
             for _ in 0..PENDING_TASKS {
                 ex.spawn(pending::<()>()).detach();
+            }
+            std::thread::sleep(settle);
+            (rss() as f64 - before as f64) / PENDING_TASKS as f64
+        }
+        "async-std" => {
+            corio_benches::runtimes::async_std();
+            let before = rss();
+            for _ in 0..PENDING_TASKS {
+                drop(async_std::task::spawn(pending::<()>()));
             }
             std::thread::sleep(settle);
             (rss() as f64 - before as f64) / PENDING_TASKS as f64

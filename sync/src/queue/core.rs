@@ -356,10 +356,22 @@ impl<T> Core<T> {
     /// # Safety
     /// `waiter` and `phase` belong to one get polled only on this core with
     /// [`poll_get`](Self::poll_get), and `phase` is its current phase.
+    #[inline]
     pub(super) unsafe fn cancel_get(&self, waiter: &Waiter<Option<T>>, phase: Phase) {
-        if phase != Phase::Waiting {
-            return;
+        // Most gets complete before they are dropped: keep that check inline, at the
+        // call site, and the hand-on below out of line.
+        if phase == Phase::Waiting {
+            // SAFETY: the caller's contract, and the get is waiting.
+            unsafe { self.cancel_waiting_get(waiter) }
         }
+    }
+
+    /// [`cancel_get`](Self::cancel_get) of a get in [`Phase::Waiting`].
+    ///
+    /// # Safety
+    /// As for `cancel_get`, with `phase == Phase::Waiting`.
+    #[inline(never)]
+    unsafe fn cancel_waiting_get(&self, waiter: &Waiter<Option<T>>) {
         let mut st = if waiter.is_notified() {
             None
         } else {
@@ -514,10 +526,19 @@ impl<T> Future for Put<'_, T> {
 }
 
 impl<T> Drop for Put<'_, T> {
+    #[inline]
     fn drop(&mut self) {
-        if self.phase != Phase::Waiting {
-            return;
+        // Most puts complete before they are dropped: only a waiting one has work here.
+        if self.phase == Phase::Waiting {
+            self.cancel_waiting();
         }
+    }
+}
+
+impl<T> Put<'_, T> {
+    /// Drop of a put that is waiting: unlinks it, or passes on a slot reserved for it.
+    #[inline(never)]
+    fn cancel_waiting(&mut self) {
         let st = if self.waiter.is_notified() {
             None
         } else {
