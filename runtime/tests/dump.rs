@@ -526,3 +526,46 @@ fn a_signal_wait_names_the_signal_not_its_pipe() {
         waiter.cancel();
     });
 }
+
+#[test]
+fn queue_waits_name_the_queue_type_and_line() {
+    use futures::StreamExt;
+    run(async {
+        let q = corio_sync::Queue::<u8>::new(1);
+        let lifo = corio_sync::LifoQueue::<u8>::new(0);
+        let full = corio_sync::PriorityQueue::<u8>::new(1);
+        full.put_nowait(1).unwrap();
+        let (q1, l1, f1) = (q.clone(), lifo.clone(), full.clone());
+        let getter = spawn(async move {
+            let _ = corio_runtime::wait_for(q1.get(), Duration::from_secs(30)).await;
+        });
+        let get_line = line!() - 2;
+        let lifo_getter = spawn(async move {
+            let _ = l1.get().await;
+        });
+        let putter = spawn(async move {
+            let _ = f1.put(2).await;
+        });
+        // An item put and never marked done keeps `join` waiting.
+        let jq = corio_sync::Queue::<u8>::new(0);
+        jq.put_nowait(1).unwrap();
+        let q3 = q.clone();
+        let joiner = spawn(async move { jq.join().await });
+        let streamer = spawn(async move {
+            let mut s = q3;
+            let _ = s.next().await;
+        });
+        settle().await;
+        let dump = corio_runtime::dump();
+        assert_eq!(chain(&dump, getter.id()), ["wait_for", "Queue::get"], "{dump}");
+        assert_eq!(line_of(&dump, getter.id(), 1), get_line);
+        assert_eq!(chain(&dump, lifo_getter.id()), ["LifoQueue::get"]);
+        assert_eq!(chain(&dump, putter.id()), ["PriorityQueue::put"]);
+        assert_eq!(chain(&dump, joiner.id()), ["Queue::join"]);
+        assert_eq!(chain(&dump, streamer.id()), ["Queue::get"]);
+        for t in [getter, lifo_getter, putter, joiner, streamer] {
+            t.cancel();
+        }
+    });
+}
+

@@ -45,15 +45,27 @@ use crate::coop;
 use crate::error::{GetError, PutError, QueueShutDown, TaskDoneError};
 use crate::loom::Mutex;
 use crate::queue::store::Store;
+use crate::trace;
 use crate::waiters::{List, Waiter, WakeList};
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll, Waker};
 
 pub(crate) struct Core<T> {
     maxsize: usize,
     state: Mutex<State<T>>,
+    /// What a task waiting on this queue awaits, for task dumps.
+    ops: &'static Ops,
+}
+
+/// The task-dump names of one queue type's waits (`Queue::get`, `LifoQueue::put`...).
+#[derive(Debug)]
+pub(crate) struct Ops {
+    pub(crate) put: trace::Op,
+    pub(crate) get: trace::Op,
+    pub(crate) join: trace::Op,
 }
 
 /// What a woken putter's node says.
@@ -188,9 +200,15 @@ impl<T> fmt::Debug for Core<T> {
 }
 
 impl<T> Core<T> {
-    pub(crate) fn new(maxsize: usize, items: Store<T>) -> Self {
+    /// The task-dump names of this queue type's waits.
+    pub(crate) fn ops(&self) -> &'static Ops {
+        self.ops
+    }
+
+    pub(crate) fn new(maxsize: usize, items: Store<T>, ops: &'static Ops) -> Self {
         Self {
             maxsize,
+            ops,
             state: Mutex::new(State {
                 items,
                 getters: List::new(),
@@ -429,6 +447,8 @@ pub(super) enum Phase {
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct Put<'a, T> {
     core: &'a Core<T>,
+    /// Where it was created, for task dumps.
+    at: &'static Location<'static>,
     /// The item, until it is put or given back.
     item: Option<T>,
     waiter: Waiter<Admission>,
@@ -436,9 +456,10 @@ pub struct Put<'a, T> {
 }
 
 impl<'a, T> Put<'a, T> {
-    pub(crate) fn new(core: &'a Core<T>, v: T) -> Self {
+    pub(crate) fn new(core: &'a Core<T>, v: T, at: &'static Location<'static>) -> Self {
         Self {
             core,
+            at,
             item: Some(v),
             waiter: Waiter::new(Admission::Waiting),
             phase: Phase::Idle,
@@ -452,10 +473,11 @@ impl<T> fmt::Debug for Put<'_, T> {
     }
 }
 
-impl<T> Future for Put<'_, T> {
-    type Output = Result<(), QueueShutDown<T>>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+impl<T> Put<'_, T> {
+    fn poll_inner(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), QueueShutDown<T>>> {
         ready!(coop::poll_proceed(cx));
         // SAFETY: nothing is moved out of the pinned future; the waiter stays in place.
         let this = unsafe { self.get_unchecked_mut() };
@@ -525,6 +547,19 @@ impl<T> Future for Put<'_, T> {
     }
 }
 
+impl<T> Future for Put<'_, T> {
+    type Output = Result<(), QueueShutDown<T>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let (op, at) = (&self.core.ops.put, self.at);
+        let out = self.poll_inner(cx);
+        if out.is_pending() {
+            trace::record(op, 0, at);
+        }
+        out
+    }
+}
+
 impl<T> Drop for Put<'_, T> {
     #[inline]
     fn drop(&mut self) {
@@ -585,14 +620,17 @@ impl<T> Put<'_, T> {
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct Get<'a, T> {
     core: &'a Core<T>,
+    /// Where it was created, for task dumps.
+    at: &'static Location<'static>,
     waiter: Waiter<Option<T>>,
     phase: Phase,
 }
 
 impl<'a, T> Get<'a, T> {
-    pub(crate) fn new(core: &'a Core<T>) -> Self {
+    pub(crate) fn new(core: &'a Core<T>, at: &'static Location<'static>) -> Self {
         Self {
             core,
+            at,
             waiter: Waiter::new(None),
             phase: Phase::Idle,
         }
@@ -605,15 +643,26 @@ impl<T> fmt::Debug for Get<'_, T> {
     }
 }
 
-impl<T> Future for Get<'_, T> {
-    type Output = Result<T, QueueShutDown>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+impl<T> Get<'_, T> {
+    fn poll_inner(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, QueueShutDown>> {
         // SAFETY: nothing is moved out of the pinned future; the waiter stays in place.
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: the waiter is pinned in this future, belongs to this get only, and
         // `Drop` cancels the get before the waiter is freed.
         unsafe { this.core.poll_get(&this.waiter, &mut this.phase, cx) }
+    }
+}
+
+impl<T> Future for Get<'_, T> {
+    type Output = Result<T, QueueShutDown>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let (op, at) = (&self.core.ops.get, self.at);
+        let out = self.poll_inner(cx);
+        if out.is_pending() {
+            trace::record(op, 0, at);
+        }
+        out
     }
 }
 
@@ -640,14 +689,17 @@ impl<T> Drop for Get<'_, T> {
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct Join<'a, T> {
     core: &'a Core<T>,
+    /// Where it was created, for task dumps.
+    at: &'static Location<'static>,
     waiter: Waiter<()>,
     phase: Phase,
 }
 
 impl<'a, T> Join<'a, T> {
-    pub(crate) fn new(core: &'a Core<T>) -> Self {
+    pub(crate) fn new(core: &'a Core<T>, at: &'static Location<'static>) -> Self {
         Self {
             core,
+            at,
             waiter: Waiter::new(()),
             phase: Phase::Idle,
         }
@@ -660,10 +712,8 @@ impl<T> fmt::Debug for Join<'_, T> {
     }
 }
 
-impl<T> Future for Join<'_, T> {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+impl<T> Join<'_, T> {
+    fn poll_inner(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         ready!(coop::poll_proceed(cx));
         // SAFETY: nothing is moved out of the pinned future; the waiter stays in place.
         let this = unsafe { self.get_unchecked_mut() };
@@ -695,6 +745,19 @@ impl<T> Future for Join<'_, T> {
         drop(st);
         coop::refund();
         Poll::Pending
+    }
+}
+
+impl<T> Future for Join<'_, T> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let (op, at) = (&self.core.ops.join, self.at);
+        let out = self.poll_inner(cx);
+        if out.is_pending() {
+            trace::record(op, 0, at);
+        }
+        out
     }
 }
 

@@ -12,12 +12,15 @@ mod stream;
 
 pub use self::core::{Get, Join, Put};
 
-use self::core::Core;
+use self::core::{Core, Ops};
 use self::store::Store;
 use self::stream::Handle;
 use crate::error::{GetError, PutError, TaskDoneError};
 use futures_core::Stream;
 use std::fmt;
+use std::panic::Location;
+
+use crate::trace;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -55,7 +58,12 @@ macro_rules! queue_type {
             /// assert!(q.empty());
             /// ```
             pub fn new(maxsize: usize) -> Self {
-                Self { core: Handle::new(Core::new(maxsize, Store::$store())) }
+                static OPS: Ops = Ops {
+                    put: trace::Op { name: concat!(stringify!($name), "::put"), detail: trace::Detail::None },
+                    get: trace::Op { name: concat!(stringify!($name), "::get"), detail: trace::Detail::None },
+                    join: trace::Op { name: concat!(stringify!($name), "::join"), detail: trace::Detail::None },
+                };
+                Self { core: Handle::new(Core::new(maxsize, Store::$store(), &OPS)) }
             }
         }
 
@@ -71,8 +79,9 @@ macro_rules! queue_type {
             /// assert!(q.full());
             /// # });
             /// ```
+            #[track_caller]
             pub fn put(&self, v: T) -> Put<'_, T> {
-                Put::new(&self.core, v)
+                Put::new(&self.core, v, Location::caller())
             }
 
             /// Removes and returns an item, waiting while the queue is empty. After
@@ -86,8 +95,9 @@ macro_rules! queue_type {
             /// assert_eq!(q.get().await, Ok(7));
             /// # });
             /// ```
+            #[track_caller]
             pub fn get(&self) -> Get<'_, T> {
-                Get::new(&self.core)
+                Get::new(&self.core, Location::caller())
             }
 
             /// Puts `v` without waiting; gives it back in the error if the queue is full
@@ -143,8 +153,9 @@ macro_rules! queue_type {
             /// q.join().await;
             /// # });
             /// ```
+            #[track_caller]
             pub fn join(&self) -> Join<'_, T> {
-                Join::new(&self.core)
+                Join::new(&self.core, Location::caller())
             }
 
             /// Shuts the queue down: later puts fail; gets drain what is left, then fail;

@@ -87,7 +87,11 @@ impl<T> Handle<T> {
         // SAFETY: this node and phase belong to this handle's get, polled only on this
         // core; the node stays at its heap address until `Drop` cancels the get.
         match unsafe { self.core.poll_get(waiter, &mut self.phase, cx) } {
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                // A stream has no creation site of its own to name.
+                crate::trace::record_at(&self.core.ops().get, 0, None);
+                Poll::Pending
+            }
             Poll::Ready(result) => {
                 // The get completed: the node is unlinked (never linked, or popped and
                 // notified) and ours alone. Reset it for the next wait.
