@@ -50,6 +50,25 @@ where
     builder.check(f);
 }
 
+/// As [`model`], and returns how many executions loom explored (printed by the models
+/// of user code, so the cost of each is visible in the test output).
+#[cfg(loom)]
+pub fn explore<F>(name: &str, f: F) -> usize
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let executions = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = executions.clone();
+    model(move || {
+        counter.fetch_add(1, Ordering::Relaxed);
+        f();
+    });
+    let n = executions.load(Ordering::Relaxed);
+    println!("loom: {name}: {n} executions");
+    n
+}
+
 /// As [`model`], but explores with at least `min` preemptions whatever
 /// `LOOM_MAX_PREEMPTIONS` says: for small models that stay fast with a deeper bound.
 #[cfg(loom)]

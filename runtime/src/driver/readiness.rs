@@ -64,6 +64,7 @@ impl Readiness {
     }
 
     /// The poller delivered an event: set its directions and bump the tick.
+    #[cfg_attr(loom, allow(dead_code))] // under loom nothing waits on the poller
     pub(crate) fn transition_to_event(&self, readable: bool, writable: bool, closed: bool) {
         let mut bits = 0;
         if readable {

@@ -381,6 +381,9 @@ impl Command {
     /// ```
     #[track_caller]
     pub fn spawn(&mut self) -> io::Result<Child> {
+        if cfg!(loom) {
+            driver::unavailable_under_loom("corio::process::Command::spawn");
+        }
         let driver = driver::current("corio::process::Command::spawn");
         self.spawn_on(&driver)
     }

@@ -90,7 +90,8 @@ impl Builder {
     }
 
     /// Exactly `n` worker threads (multi-thread flavor; ignored by current-thread).
-    /// Default: the `CORIO_WORKER_THREADS` environment variable, else the number of CPUs.
+    /// Default: the `CORIO_WORKER_THREADS` environment variable, else the number of CPUs
+    /// (2 inside a loom model, `--cfg loom`).
     ///
     /// # Panics
     ///
@@ -222,7 +223,15 @@ impl Builder {
     fn resolved_worker_threads(&self) -> usize {
         self.worker_threads
             .or_else(|| env_usize("CORIO_WORKER_THREADS"))
-            .unwrap_or_else(num_cpus::get)
+            .unwrap_or_else(|| {
+                if cfg!(loom) {
+                    // Two model threads: enough for stealing and a reactor hand-over, small
+                    // enough for loom.
+                    2
+                } else {
+                    num_cpus::get()
+                }
+            })
             .max(1)
     }
 

@@ -62,15 +62,27 @@ impl Entered {
     }
 }
 
+#[cfg(not(loom))]
 std::thread_local! {
-    static CONTEXT: Context = const {
+    static CONTEXT: Context = const { Context::new() };
+}
+
+// Under loom each model thread needs its own context: loom runs every model thread on one
+// OS thread, so a std thread-local would be shared between them.
+#[cfg(loom)]
+crate::loom::thread_local! {
+    static CONTEXT: Context = Context::new();
+}
+
+impl Context {
+    const fn new() -> Context {
         Context {
             entered: RefCell::new(None),
             driving: Cell::new(false),
             current_task: Cell::new(None),
             scheduler: Scoped::new(),
         }
-    };
+    }
 }
 
 /// Restores what [`enter`] replaced when dropped.

@@ -195,6 +195,9 @@ impl fmt::Debug for SignalKind {
 /// ```
 #[track_caller]
 pub fn signal(kind: SignalKind) -> io::Result<Signal> {
+    if cfg!(loom) {
+        crate::driver::unavailable_under_loom("corio::signal::unix::signal");
+    }
     Signal::new(kind, Location::caller())
 }
 

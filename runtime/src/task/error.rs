@@ -22,7 +22,15 @@ pub struct TaskId(NonZeroU64);
 impl TaskId {
     /// Takes the next id from the global counter.
     pub(crate) fn next() -> TaskId {
+        #[cfg(not(loom))]
         static NEXT: AtomicU64 = AtomicU64::new(1);
+        // Under loom the counter starts again in every execution of a model (loom requires
+        // each execution to be deterministic; ids pick the registry shard). A std atomic:
+        // ids are not part of what the model explores.
+        #[cfg(loom)]
+        crate::loom::lazy_static! {
+            static ref NEXT: AtomicU64 = AtomicU64::new(1);
+        }
         let id = NEXT.fetch_add(1, Ordering::Relaxed);
         TaskId(NonZeroU64::new(id).expect("task id counter overflowed"))
     }

@@ -86,15 +86,29 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep::new(deadline, Origin::SleepUntil)
 }
 
+/// The time corio's timers measure against: the real clock, or under loom the runtime's
+/// virtual clock (which only moves when the model fires a timer).
+#[inline]
+pub(crate) fn now() -> Instant {
+    #[cfg(loom)]
+    {
+        crate::driver::with_current(|driver| driver.now()).unwrap_or_else(Instant::now)
+    }
+    #[cfg(not(loom))]
+    {
+        Instant::now()
+    }
+}
+
 /// `dur` from now, or effectively never if that is not representable.
 pub(crate) fn deadline_after(dur: Duration) -> Instant {
-    let now = Instant::now();
+    let now = now();
     now.checked_add(dur).unwrap_or_else(far_future)
 }
 
 fn far_future() -> Instant {
     // ~30 years: effectively never, and still representable on every platform.
-    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+    now() + Duration::from_secs(86_400 * 365 * 30)
 }
 
 /// Future returned by [`sleep`] and [`sleep_until`].
@@ -272,7 +286,7 @@ impl Future for Sleep {
             State::Done => true,
             State::Unbound(..) => unreachable!("bound above"),
             State::Idle => {
-                if Instant::now() >= this.deadline {
+                if now() >= this.deadline {
                     true
                 } else {
                     match driver.timer_register(this.deadline, cx.waker()) {
@@ -341,7 +355,7 @@ impl fmt::Debug for Sleep {
 /// ```
 #[track_caller]
 pub fn interval(period: Duration) -> Interval {
-    new_interval(Instant::now(), period, Origin::Interval)
+    new_interval(now(), period, Origin::Interval)
 }
 
 /// Creates an [`Interval`] whose first tick is at `start`, then every `period`.
@@ -453,7 +467,7 @@ impl Interval {
     /// # });
     /// ```
     pub fn reset(&mut self) {
-        self.sleep.reset(Instant::now() + self.period);
+        self.sleep.reset(now() + self.period);
     }
 
     /// The period between ticks.

@@ -44,10 +44,10 @@ use crossbeam_utils::CachePadded;
 
 use self::idle::Idle;
 use self::lifo::LifoSlot;
-use self::park::Parker;
+use self::park::{DriverLock, Parker};
 use self::queue::{Injector, Local, Steal, Stealer};
 use crate::driver::Driver;
-use crate::loom::{Arc, AtomicBool, AtomicU64, Mutex, Ordering};
+use crate::loom::{Arc, AtomicBool, AtomicU64, Ordering};
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::metrics::WorkerMetrics;
 use crate::scheduler::WorkerActivity;
@@ -70,7 +70,7 @@ pub(crate) struct Shared {
     idle: Idle,
     pub(crate) driver: Arc<Driver>,
     /// Whoever holds it may sleep in the driver ("the reactor holder").
-    driver_lock: Mutex<()>,
+    driver_lock: DriverLock,
     pub(crate) registry: Registry,
     shutdown: AtomicBool,
     /// A parked worker is watching for stuck LIFO slots.
@@ -138,7 +138,7 @@ impl Shared {
             injector: Injector::new(),
             idle: Idle::new(workers),
             driver,
-            driver_lock: Mutex::new(()),
+            driver_lock: DriverLock::new(()),
             registry: Registry::new(workers * 4),
             shutdown: AtomicBool::new(false),
             watching: AtomicBool::new(false),
