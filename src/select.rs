@@ -177,7 +177,7 @@ pub mod support {
     /// assert!(start < 3);
     /// ```
     pub fn start(branches: u32) -> u32 {
-        if cfg!(loom) {
+        if cfg!(any(loom, shuttle)) {
             // A model must be deterministic: every execution starts at the first branch.
             return 0;
         }

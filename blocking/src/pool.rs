@@ -187,14 +187,14 @@ impl Builder {
     }
 }
 
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 thread_local! {
     static CURRENT: RefCell<Option<ThreadPool>> = const { RefCell::new(None) };
 }
 
 // Under loom each model thread needs its own: loom runs every model thread on one OS thread,
 // so a std thread-local would be shared between them.
-#[cfg(loom)]
+#[cfg(any(loom, shuttle))]
 crate::loom::thread_local! {
     static CURRENT: RefCell<Option<ThreadPool>> = RefCell::new(None);
 }
@@ -496,14 +496,14 @@ impl Shared {
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             return Err(rustix::io::Errno::AGAIN.into());
         }
-        #[cfg(not(loom))]
+        #[cfg(not(any(loom, shuttle)))]
         let spawned = thread::Builder::new()
             .name(format!("{}-{}", self.thread_name, id))
             .spawn(main);
         // Under loom a pool thread counts as running for the model's deadlock check
         // (`corio_sync::loom::stall`) from before its spawn until it exits: a job it runs
         // may wake a task.
-        #[cfg(loom)]
+        #[cfg(any(loom, shuttle))]
         let spawned = {
             struct Exit;
             impl Drop for Exit {
@@ -698,7 +698,7 @@ impl fmt::Display for ShutdownReport {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(any(loom, shuttle))))]
 mod tests {
     use super::*;
 

@@ -18,7 +18,12 @@
 //!   reactor's readiness word (`readiness`: `driver/readiness.rs`, an operation racing an
 //!   event never strands data behind a parked task) and the LIFO slot (`lifo`);
 //! * `broken_twins`: `#[should_panic]` models proving loom catches the bugs the models
-//!   guard against.
+//!   guard against;
+//! * `tasks_in_models`: user-style models of code that uses corio's task API,
+//!   `loom::model(|| corio::run(...))` (workers on loom threads, virtual time), with broken
+//!   user programs loom must catch;
+//! * `shuttle_tasks` (`RUSTFLAGS="--cfg shuttle"`, `--target-dir target/shuttle`): the same
+//!   user code under shuttle's randomized schedulers, for programs too large for loom.
 //!
 //! This library holds what they share (only under `cfg(loom)`):
 //!

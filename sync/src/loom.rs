@@ -1,11 +1,13 @@
 //! The std ↔ loom facade: every atomic, cell, lock, condvar and thread corio uses comes
-//! through here, so `RUSTFLAGS="--cfg loom"` swaps them all for loom's model-checked twins.
+//! through here, so `RUSTFLAGS="--cfg loom"` swaps them all for loom's model-checked twins
+//! (and `RUSTFLAGS="--cfg shuttle"` for shuttle's, the same way: "model" below means
+//! either).
 //!
 //! The API is parking_lot's (a `lock()` that cannot be poisoned, `Condvar::wait(&mut guard)`)
 //! in both modes; under loom thin wrappers adapt loom's std-shaped types to it.
 //! corio-blocking and corio-runtime re-export this module from their own `src/loom.rs`.
 
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 mod imp {
     pub use std::sync::atomic::{
         fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
@@ -16,6 +18,17 @@ mod imp {
     pub use parking_lot::{Condvar, Mutex, MutexGuard};
     pub use std::thread_local;
 
+    pub use super::std_cell::UnsafeCell;
+
+    /// Tells the CPU it is in a spin loop.
+    #[inline(always)]
+    pub fn spin_loop() {
+        std::hint::spin_loop()
+    }
+}
+
+#[cfg(not(loom))]
+mod std_cell {
     /// An `UnsafeCell` with loom's closure-based access API.
     #[derive(Debug)]
     pub struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
@@ -43,38 +56,40 @@ mod imp {
             self.0.into_inner()
         }
     }
-
-    /// Tells the CPU it is in a spin loop.
-    #[inline(always)]
-    pub fn spin_loop() {
-        std::hint::spin_loop()
-    }
 }
 
-#[cfg(loom)]
+#[cfg(any(loom, shuttle))]
 mod imp {
+    #[cfg(loom)]
+    use loom as model;
+    #[cfg(all(shuttle, not(loom)))]
+    use shuttle as model;
+
+    #[cfg(all(shuttle, not(loom)))]
+    pub use super::std_cell::UnsafeCell;
+    #[cfg(loom)]
     pub use loom::cell::UnsafeCell;
-    pub use loom::sync::atomic::{
+    pub use model::sync::atomic::{
         fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
     };
-    pub use loom::sync::Arc;
-    pub use loom::thread;
-    pub use loom::{lazy_static, thread_local};
+    pub use model::sync::Arc;
+    pub use model::thread;
+    pub use model::{lazy_static, thread_local};
 
     use std::ops::{Deref, DerefMut};
     use std::time::Duration;
 
     /// parking_lot-shaped wrapper over loom's mutex.
     #[derive(Debug)]
-    pub struct Mutex<T>(loom::sync::Mutex<T>);
+    pub struct Mutex<T>(model::sync::Mutex<T>);
 
     /// Guard of [`Mutex`]; the `Option` lets [`Condvar::wait`] hand the inner guard to loom.
-    pub struct MutexGuard<'a, T>(Option<loom::sync::MutexGuard<'a, T>>);
+    pub struct MutexGuard<'a, T>(Option<model::sync::MutexGuard<'a, T>>);
 
     impl<T> Mutex<T> {
         /// Wraps `value`.
         pub fn new(value: T) -> Self {
-            Self(loom::sync::Mutex::new(value))
+            Self(model::sync::Mutex::new(value))
         }
 
         /// Locks. A poisoned lock (a model already failing, unwinding) is taken anyway,
@@ -132,10 +147,10 @@ mod imp {
     /// [`stall`]: how many runtime threads wait on it.
     #[derive(Debug)]
     pub struct Condvar {
-        inner: loom::sync::Condvar,
+        inner: model::sync::Condvar,
         /// Runtime threads ([`stall::is_participant`]) waiting here, not yet notified,
         /// longest waiting first (loom's own order).
-        waiters: std::sync::Mutex<std::collections::VecDeque<loom::thread::ThreadId>>,
+        waiters: std::sync::Mutex<std::collections::VecDeque<model::thread::ThreadId>>,
     }
 
     impl Default for Condvar {
@@ -159,14 +174,15 @@ mod imp {
         /// A new condvar.
         pub fn new() -> Self {
             Self {
-                inner: loom::sync::Condvar::new(),
+                inner: model::sync::Condvar::new(),
                 waiters: std::sync::Mutex::new(std::collections::VecDeque::new()),
             }
         }
 
         fn waiters(
             &self,
-        ) -> std::sync::MutexGuard<'_, std::collections::VecDeque<loom::thread::ThreadId>> {
+        ) -> std::sync::MutexGuard<'_, std::collections::VecDeque<model::thread::ThreadId>>
+        {
             self.waiters
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -174,7 +190,7 @@ mod imp {
 
         /// Blocks until notified (or a spurious wake-up: callers re-check in a loop).
         pub fn wait<T>(&self, guard: &mut MutexGuard<'_, T>) {
-            let me = stall::is_participant().then(|| loom::thread::current().id());
+            let me = stall::is_participant().then(|| model::thread::current().id());
             if let Some(me) = me {
                 self.waiters().push_back(me);
                 // May panic (a deadlock): before blocking, while the model is intact.
@@ -226,7 +242,7 @@ mod imp {
 
     /// Under loom a spin is a yield, so the model explores other threads.
     pub fn spin_loop() {
-        loom::thread::yield_now()
+        model::thread::yield_now()
     }
 
     /// Runs `future` to completion on the current model thread, waiting on a model condvar
@@ -281,7 +297,7 @@ mod imp {
     /// threads park idle only on condvars (their parker, the driver's clock), and a parked
     /// driver means no timer is filed. So when the count reaches zero while some thread is
     /// inside `block_on`, no runtime thread can ever run again. A model's own
-    /// `loom::thread` that would wake a task is not counted: inside a model, wake tasks
+    /// `model::thread` that would wake a task is not counted: inside a model, wake tasks
     /// from tasks, `to_thread` jobs or the `block_on` future.
     pub mod stall {
         use std::cell::Cell;
@@ -310,7 +326,7 @@ mod imp {
         }
         static EXECUTIONS: AtomicUsize = AtomicUsize::new(0);
 
-        loom::lazy_static! {
+        super::model::lazy_static! {
             // Initialised at its first read in each execution, with a new number.
             static ref EXECUTION: usize = EXECUTIONS.fetch_add(1, Relaxed);
         }
@@ -333,7 +349,7 @@ mod imp {
             BOOKS.with(f)
         }
 
-        loom::thread_local! {
+        super::model::thread_local! {
             static PARTICIPANT: Cell<bool> = Cell::new(false);
         }
 

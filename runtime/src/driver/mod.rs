@@ -47,7 +47,7 @@ use std::io;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-#[cfg(loom)]
+#[cfg(any(loom, shuttle))]
 use crate::loom::Condvar;
 use crate::loom::{Arc, AtomicBool, Mutex, Ordering};
 use crate::runtime::context;
@@ -66,7 +66,7 @@ pub(crate) struct Driver {
     park: Mutex<ParkBuffers>,
     shutdown: AtomicBool,
     /// Under loom: where a park with no timer filed waits for [`Driver::unpark`].
-    #[cfg(loom)]
+    #[cfg(any(loom, shuttle))]
     clock: Condvar,
 }
 
@@ -77,15 +77,15 @@ struct TimeState {
     /// `tick` (`u64::MAX`: no timer); a timer inserted earlier than that must notify.
     parked_until: Option<u64>,
     /// Under loom: the virtual clock, in ticks since `start`.
-    #[cfg(loom)]
+    #[cfg(any(loom, shuttle))]
     now: u64,
     /// Under loom: an [`Driver::unpark`] not yet consumed by a park.
-    #[cfg(loom)]
+    #[cfg(any(loom, shuttle))]
     notified: bool,
 }
 
 struct ParkBuffers {
-    #[cfg_attr(loom, allow(dead_code))] // under loom nothing waits on the poller
+    #[cfg_attr(any(loom, shuttle), allow(dead_code))] // under loom nothing waits on the poller
     events: sys::EventBuf,
     wakers: Vec<Waker>,
 }
@@ -114,9 +114,9 @@ impl Driver {
             time: Mutex::new(TimeState {
                 wheel: Wheel::new(),
                 parked_until: None,
-                #[cfg(loom)]
+                #[cfg(any(loom, shuttle))]
                 now: 0,
-                #[cfg(loom)]
+                #[cfg(any(loom, shuttle))]
                 notified: false,
             }),
             start: Instant::now(),
@@ -125,13 +125,13 @@ impl Driver {
                 wakers: Vec::new(),
             }),
             shutdown: AtomicBool::new(false),
-            #[cfg(loom)]
+            #[cfg(any(loom, shuttle))]
             clock: Condvar::new(),
         })
     }
 
     /// Waits for events up to `timeout` (`None` = no limit) and wakes whatever is ready.
-    #[cfg(not(loom))]
+    #[cfg(not(any(loom, shuttle)))]
     pub(crate) fn park(&self, timeout: Option<Duration>) {
         // A maintenance turn with no I/O source registered has nothing to collect from the
         // poller (and asking it is a system call even with a zero timeout): only expired
@@ -165,7 +165,7 @@ impl Driver {
     }
 
     /// Makes the current or next [`Driver::park`] return promptly.
-    #[cfg(not(loom))]
+    #[cfg(not(any(loom, shuttle)))]
     pub(crate) fn unpark(&self) {
         self.io.notify();
     }
@@ -175,7 +175,7 @@ impl Driver {
     /// clock to the earliest filed deadline, or else waits on the condvar for an unpark (a
     /// timer filed while we wait unparks us). Any other timeout is treated as none: time
     /// does not pass on its own in a model.
-    #[cfg(loom)]
+    #[cfg(any(loom, shuttle))]
     pub(crate) fn park(&self, timeout: Option<Duration>) {
         let mut buffers = self.park.lock();
         if timeout != Some(Duration::ZERO) {
@@ -196,7 +196,7 @@ impl Driver {
     }
 
     /// Under loom: makes the current or next [`Driver::park`] return promptly.
-    #[cfg(loom)]
+    #[cfg(any(loom, shuttle))]
     pub(crate) fn unpark(&self) {
         let mut time = self.time.lock();
         time.notified = true;
@@ -205,7 +205,7 @@ impl Driver {
     }
 
     /// Under loom: the virtual clock.
-    #[cfg(loom)]
+    #[cfg(any(loom, shuttle))]
     pub(crate) fn now(&self) -> Instant {
         self.start + Duration::from_millis(self.time.lock().now)
     }
@@ -230,10 +230,10 @@ impl Driver {
 
     /// Advances the wheel to now and wakes expired timers outside the lock.
     fn process_timers(&self, wakers: &mut Vec<Waker>) {
-        #[cfg(not(loom))]
+        #[cfg(not(any(loom, shuttle)))]
         let now = self.now_tick(Instant::now());
         let mut time = self.time.lock();
-        #[cfg(loom)]
+        #[cfg(any(loom, shuttle))]
         let now = time.now;
         time.parked_until = None;
         time.wheel.advance(now, wakers);
@@ -249,14 +249,14 @@ impl Driver {
         u64::try_from(ms).unwrap_or(u64::MAX / 2).min(u64::MAX / 2)
     }
 
-    #[cfg(not(loom))]
+    #[cfg(not(any(loom, shuttle)))]
     fn now_tick(&self, now: Instant) -> u64 {
         let ms = now.saturating_duration_since(self.start).as_millis();
         u64::try_from(ms).unwrap_or(u64::MAX / 2).min(u64::MAX / 2)
     }
 
     /// Time from now until `tick` begins, rounded up to a whole millisecond.
-    #[cfg(not(loom))]
+    #[cfg(not(any(loom, shuttle)))]
     fn until_tick(&self, tick: u64) -> Duration {
         let at = self.start + Duration::from_millis(tick);
         let d = at.saturating_duration_since(Instant::now());
@@ -323,13 +323,14 @@ pub(crate) fn enter(driver: Arc<Driver>) -> context::EnterGuard {
     context::enter_driver(driver)
 }
 
-/// Panics saying `what` does not exist inside a loom model (called only under `cfg(loom)`:
-/// the callers test `cfg!(loom)`, so normal builds compile the call away).
+/// Panics saying `what` does not exist inside a model (called only under `cfg(loom)` or
+/// `cfg(shuttle)`: the callers test for them, so normal builds compile the call away).
 #[cold]
 #[track_caller]
 pub(crate) fn unavailable_under_loom(what: &str) -> ! {
     panic!(
-        "{what} is not available under loom (`--cfg loom`): a corio model may use tasks, \
+        "{what} is not available inside a loom or shuttle model (`--cfg loom`, \
+         `--cfg shuttle`): a corio model may use tasks, \
          timers (virtual time), corio::sync and to_thread, but no sockets, pipes, \
          subprocesses or signals"
     )
@@ -354,7 +355,7 @@ pub(crate) fn current(what: &str) -> Arc<Driver> {
 
 /// A driver parked in a loop by a helper thread, and a thread-parking `block_on` that
 /// enters it: tests of the driver, timers and sockets in isolation from the scheduler.
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(any(loom, shuttle))))]
 pub(crate) mod harness {
     use std::future::Future;
     use std::sync::atomic::{AtomicBool, Ordering};

@@ -22,7 +22,7 @@
 //! and the write half of one socket, used from two tasks, are both woken.
 
 // Under loom nothing waits on the poller (time is virtual, I/O is unavailable).
-#![cfg_attr(loom, allow(dead_code))]
+#![cfg_attr(any(loom, shuttle), allow(dead_code))]
 
 use std::io;
 use std::os::fd::{BorrowedFd, RawFd};

@@ -20,7 +20,7 @@
 //! "read closed" is never reported.
 
 // Under loom nothing waits on the poller (time is virtual, I/O is unavailable).
-#![cfg_attr(loom, allow(dead_code))]
+#![cfg_attr(any(loom, shuttle), allow(dead_code))]
 
 use std::io;
 use std::time::Duration;
@@ -301,7 +301,7 @@ mod portable {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(any(loom, shuttle))))]
 mod tests {
     use std::io::Write;
     use std::os::fd::AsRawFd;

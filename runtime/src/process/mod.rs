@@ -381,7 +381,7 @@ impl Command {
     /// ```
     #[track_caller]
     pub fn spawn(&mut self) -> io::Result<Child> {
-        if cfg!(loom) {
+        if cfg!(any(loom, shuttle)) {
             driver::unavailable_under_loom("corio::process::Command::spawn");
         }
         let driver = driver::current("corio::process::Command::spawn");
@@ -820,5 +820,5 @@ impl Drop for Child {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(any(loom, shuttle))))]
 mod tests;

@@ -224,7 +224,7 @@ impl Builder {
         self.worker_threads
             .or_else(|| env_usize("CORIO_WORKER_THREADS"))
             .unwrap_or_else(|| {
-                if cfg!(loom) {
+                if cfg!(any(loom, shuttle)) {
                     // Two model threads: enough for stealing and a reactor hand-over, small
                     // enough for loom.
                     2
@@ -263,7 +263,7 @@ impl Builder {
                 Vec::new(),
             ),
         };
-        #[cfg_attr(loom, allow(unused_mut))]
+        #[cfg_attr(any(loom, shuttle), allow(unused_mut))]
         let mut runtime = Runtime {
             handle: Handle { inner },
             threads,
@@ -271,7 +271,7 @@ impl Builder {
             monitor: None,
         };
         // Loom models run no background threads of their own.
-        #[cfg(not(loom))]
+        #[cfg(not(any(loom, shuttle)))]
         {
             // On failure `runtime` drops here, shutting its workers down.
             use super::monitor::{self, Monitor};

@@ -180,7 +180,7 @@ pub fn run<F: Future>(future: F) -> F::Output {
 }
 
 /// Blocks this (non-worker) thread on `future`, parking between polls.
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 fn block_on_thread<F: Future>(future: F) -> F::Output {
     use std::pin::pin;
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -221,7 +221,7 @@ fn block_on_thread<F: Future>(future: F) -> F::Output {
 
 /// Under loom: blocks this model thread on `future` with loom's own parking, so the model
 /// sees every park and wake-up (no coop budget: it is off under loom).
-#[cfg(loom)]
+#[cfg(any(loom, shuttle))]
 fn block_on_thread<F: Future>(future: F) -> F::Output {
     crate::loom::block_on(future)
 }

@@ -149,7 +149,7 @@ impl Shared {
     }
 
     /// The watchdog counters.
-    #[cfg_attr(loom, allow(dead_code))]
+    #[cfg_attr(any(loom, shuttle), allow(dead_code))]
     pub(crate) fn activity(&self) -> WorkerActivity {
         WorkerActivity {
             polls: self.polls.load(Ordering::Relaxed),
@@ -158,7 +158,7 @@ impl Shared {
     }
 
     /// The monitor saw the loop inside a poll for `busy` (a sample).
-    #[cfg_attr(loom, allow(dead_code))]
+    #[cfg_attr(any(loom, shuttle), allow(dead_code))]
     pub(crate) fn add_busy(&self, busy: Duration) {
         let ns = u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX);
         self.busy_ns.fetch_add(ns, Ordering::Relaxed);

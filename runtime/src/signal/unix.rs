@@ -195,7 +195,7 @@ impl fmt::Debug for SignalKind {
 /// ```
 #[track_caller]
 pub fn signal(kind: SignalKind) -> io::Result<Signal> {
-    if cfg!(loom) {
+    if cfg!(any(loom, shuttle)) {
         crate::driver::unavailable_under_loom("corio::signal::unix::signal");
     }
     Signal::new(kind, Location::caller())
@@ -370,7 +370,7 @@ impl Signal {
         self.kind
     }
 
-    #[cfg(all(test, not(loom)))]
+    #[cfg(all(test, not(any(loom, shuttle))))]
     pub(crate) fn sig_id(&self) -> SigId {
         self.id
     }
@@ -422,5 +422,5 @@ impl fmt::Debug for Signal {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(any(loom, shuttle))))]
 mod tests;

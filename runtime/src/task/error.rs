@@ -22,12 +22,12 @@ pub struct TaskId(NonZeroU64);
 impl TaskId {
     /// Takes the next id from the global counter.
     pub(crate) fn next() -> TaskId {
-        #[cfg(not(loom))]
+        #[cfg(not(any(loom, shuttle)))]
         static NEXT: AtomicU64 = AtomicU64::new(1);
         // Under loom the counter starts again in every execution of a model (loom requires
         // each execution to be deterministic; ids pick the registry shard). A std atomic:
         // ids are not part of what the model explores.
-        #[cfg(loom)]
+        #[cfg(any(loom, shuttle))]
         crate::loom::lazy_static! {
             static ref NEXT: AtomicU64 = AtomicU64::new(1);
         }

@@ -424,7 +424,7 @@ impl fmt::Debug for Snapshot {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(any(loom, shuttle))))]
 mod tests {
     use super::*;
 

@@ -90,11 +90,11 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// virtual clock (which only moves when the model fires a timer).
 #[inline]
 pub(crate) fn now() -> Instant {
-    #[cfg(loom)]
+    #[cfg(any(loom, shuttle))]
     {
         crate::driver::with_current(|driver| driver.now()).unwrap_or_else(Instant::now)
     }
-    #[cfg(not(loom))]
+    #[cfg(not(any(loom, shuttle)))]
     {
         Instant::now()
     }
@@ -513,5 +513,5 @@ impl futures_core::Stream for Interval {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(any(loom, shuttle))))]
 mod tests;

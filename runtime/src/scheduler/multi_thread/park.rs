@@ -7,20 +7,20 @@ use crate::driver::Driver;
 use crate::loom::{AtomicUsize, Condvar, Mutex, Ordering};
 
 /// The reactor-holder role: only ever taken with `try_lock`, never waited for.
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 pub(crate) type DriverLock = Mutex<()>;
 
 /// Under loom the reactor-holder role is an atomic flag: loom models a `try_lock` racing
 /// an acquire of the same mutex as blocked until that mutex is released, and the holder
 /// keeps the role while it sleeps in the driver, so a loom mutex here would report a
 /// deadlock no real try-lock can have.
-#[cfg(loom)]
+#[cfg(any(loom, shuttle))]
 pub(crate) struct DriverLock(crate::loom::AtomicBool);
 
-#[cfg(loom)]
+#[cfg(any(loom, shuttle))]
 pub(crate) struct DriverGuard<'a>(&'a DriverLock);
 
-#[cfg(loom)]
+#[cfg(any(loom, shuttle))]
 impl DriverLock {
     pub(crate) fn new((): ()) -> DriverLock {
         DriverLock(crate::loom::AtomicBool::new(false))
@@ -34,7 +34,7 @@ impl DriverLock {
     }
 }
 
-#[cfg(loom)]
+#[cfg(any(loom, shuttle))]
 impl Drop for DriverGuard<'_> {
     fn drop(&mut self) {
         self.0 .0.store(false, Ordering::Release);

@@ -53,19 +53,19 @@ pub(crate) fn launch(
     let mut threads = Vec::with_capacity(locals.len());
     for (index, local) in locals.into_iter().enumerate() {
         let shared2 = shared.clone();
-        #[cfg(loom)]
+        #[cfg(any(loom, shuttle))]
         crate::loom::stall::thread_spawning();
         let spawned = thread::Builder::new()
             .name(format!("{}-{}", shared.thread_name, index))
             .spawn(move || {
-                #[cfg(loom)]
+                #[cfg(any(loom, shuttle))]
                 let _exit = StallExit::start();
                 run(shared2, index, local)
             });
         match spawned {
             Ok(handle) => threads.push(handle),
             Err(e) => {
-                #[cfg(loom)]
+                #[cfg(any(loom, shuttle))]
                 crate::loom::stall::thread_exited();
                 shared.begin_shutdown();
                 for t in threads {
@@ -80,10 +80,10 @@ pub(crate) fn launch(
 
 /// Under loom: a worker is one of the runtime's threads for the model's deadlock check
 /// (`corio_sync::loom::stall`) from its start until it exits.
-#[cfg(loom)]
+#[cfg(any(loom, shuttle))]
 struct StallExit;
 
-#[cfg(loom)]
+#[cfg(any(loom, shuttle))]
 impl StallExit {
     fn start() -> StallExit {
         crate::loom::stall::become_participant();
@@ -91,7 +91,7 @@ impl StallExit {
     }
 }
 
-#[cfg(loom)]
+#[cfg(any(loom, shuttle))]
 impl Drop for StallExit {
     fn drop(&mut self) {
         crate::loom::stall::thread_exited();
@@ -398,7 +398,7 @@ impl Worker {
     /// Decides whether this parking worker watches for stuck LIFO slots (while any other
     /// worker is inside a poll). Returns true if it watches.
     fn watch(&self) -> bool {
-        if cfg!(loom) {
+        if cfg!(any(loom, shuttle)) {
             // Watching runs on real time (a timed park every interval); a model has none,
             // and a stuck poll in a model is the model's own bug to find.
             return false;
