@@ -321,3 +321,19 @@ fn broken_cancel_with_permit_guarded_after_an_await() {
         cancel_with_permit(true)
     });
 }
+
+#[test]
+fn current_thread_runtime_in_a_model() {
+    explore("current_thread_runtime_in_a_model", || {
+        let rt = Builder::new_current_thread().build().unwrap();
+        let out = rt.block_on(async {
+            let task = corio::spawn(async {
+                corio::sleep(Duration::from_millis(5)).await;
+                corio::to_thread(|| 2).await
+            });
+            corio::yield_now().await;
+            task.await.unwrap() + 1
+        });
+        assert_eq!(out, 3);
+    });
+}

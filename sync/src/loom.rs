@@ -374,7 +374,7 @@ mod imp {
         }
 
         /// The current thread drives a runtime in `block_on` until the guard drops.
-        pub(super) fn drive() -> Driving {
+        pub fn drive() -> Driving {
             books(|b| {
                 b.running.fetch_add(1, Relaxed);
                 b.driving.fetch_add(1, Relaxed);
@@ -382,7 +382,9 @@ mod imp {
             Driving(PARTICIPANT.with(|p| p.replace(true)))
         }
 
-        pub(super) struct Driving(bool);
+        /// From [`drive`]: the thread stops counting as the runtime's when it drops.
+        #[derive(Debug)]
+        pub struct Driving(bool);
 
         impl Drop for Driving {
             fn drop(&mut self) {

@@ -238,6 +238,9 @@ impl Shared {
 
 /// Runs `future` to completion on this thread, running tasks while it waits.
 pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
+    // In a model this thread is the runtime's (for its deadlock report) while it drives.
+    #[cfg(any(loom, shuttle))]
+    let _driving = crate::loom::stall::drive();
     let mut future = pin!(future);
     let waiter = std::sync::Arc::new(Waiter {
         shared: shared.clone(),
