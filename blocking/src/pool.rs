@@ -187,8 +187,16 @@ impl Builder {
     }
 }
 
+#[cfg(not(any(loom, shuttle)))]
 thread_local! {
     static CURRENT: RefCell<Option<ThreadPool>> = const { RefCell::new(None) };
+}
+
+// Under loom each model thread needs its own: loom runs every model thread on one OS thread,
+// so a std thread-local would be shared between them.
+#[cfg(any(loom, shuttle))]
+crate::loom::thread_local! {
+    static CURRENT: RefCell<Option<ThreadPool>> = RefCell::new(None);
 }
 
 static DEFAULT_POOL: OnceLock<ThreadPool> = OnceLock::new();
@@ -489,10 +497,34 @@ impl Shared {
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             return Err(rustix::io::Errno::AGAIN.into());
         }
-        thread::Builder::new()
+        #[cfg(not(any(loom, shuttle)))]
+        let spawned = thread::Builder::new()
             .name(format!("{}-{}", self.thread_name, id))
-            .spawn(main)
-            .map(drop)
+            .spawn(main);
+        // Under loom a pool thread counts as running for the model's deadlock check
+        // (`corio_sync::loom::stall`) from before its spawn until it exits: a job it runs
+        // may wake a task.
+        #[cfg(any(loom, shuttle))]
+        let spawned = {
+            struct Exit;
+            impl Drop for Exit {
+                fn drop(&mut self) {
+                    crate::loom::stall::thread_exited();
+                }
+            }
+            crate::loom::stall::thread_spawning();
+            let spawned = thread::Builder::new()
+                .name(format!("{}-{}", self.thread_name, id))
+                .spawn(move || {
+                    let _exit = Exit;
+                    main()
+                });
+            if spawned.is_err() {
+                crate::loom::stall::thread_exited();
+            }
+            spawned
+        };
+        spawned.map(drop)
     }
 
     /// Runs (or, after shutdown, drops) one job; a panic escaping here (a waker or a
@@ -667,7 +699,7 @@ impl fmt::Display for ShutdownReport {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(any(loom, shuttle))))]
 mod tests {
     use super::*;
 

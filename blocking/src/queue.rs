@@ -20,7 +20,7 @@ pub(crate) enum Recv<T> {
     Disconnected,
 }
 
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 mod imp {
     use super::Recv;
     use crossbeam_channel::RecvTimeoutError;
@@ -66,7 +66,7 @@ mod imp {
     }
 }
 
-#[cfg(loom)]
+#[cfg(any(loom, shuttle))]
 mod imp {
     use super::Recv;
     use crate::loom::{thread, Arc, Mutex};

@@ -526,3 +526,52 @@ impl<const RESERVE: bool, const GIVE_BACK: bool> Drop for HandoffGet<'_, RESERVE
         }
     }
 }
+
+/// The flag of an event shaped like `corio_sync::Event`'s (`set` and `clear` only: what the
+/// "clear, then check my own flag" pattern depends on). With `RMW = false` they are what
+/// `Event` once had: `clear` a release store and `set` a load fast path, then a store. The
+/// store of a `clear` may then be ordered after a `set` that the clearing thread's next
+/// check does not see, and the set is erased; with `RMW = true` both are swaps, as in
+/// `Event` now.
+#[derive(Debug)]
+pub struct EventFlag<const RMW: bool> {
+    flag: loom::sync::atomic::AtomicBool,
+}
+
+impl<const RMW: bool> EventFlag<RMW> {
+    /// A clear flag.
+    pub fn new() -> Self {
+        EventFlag {
+            flag: loom::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Sets the flag (`Event::set` without its waiter list).
+    pub fn set(&self) {
+        if RMW {
+            self.flag.swap(true, Ordering::AcqRel);
+        } else if !self.flag.load(Ordering::Acquire) {
+            self.flag.store(true, Ordering::Release);
+        }
+    }
+
+    /// Clears the flag.
+    pub fn clear(&self) {
+        if RMW {
+            self.flag.swap(false, Ordering::AcqRel);
+        } else {
+            self.flag.store(false, Ordering::Release);
+        }
+    }
+
+    /// Whether the flag is set.
+    pub fn is_set(&self) -> bool {
+        self.flag.load(Ordering::Acquire)
+    }
+}
+
+impl<const RMW: bool> Default for EventFlag<RMW> {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -18,7 +18,12 @@
 //!   reactor's readiness word (`readiness`: `driver/readiness.rs`, an operation racing an
 //!   event never strands data behind a parked task) and the LIFO slot (`lifo`);
 //! * `broken_twins`: `#[should_panic]` models proving loom catches the bugs the models
-//!   guard against.
+//!   guard against;
+//! * `tasks_in_models`: user-style models of code that uses corio's task API,
+//!   `loom::model(|| corio::run(...))` (workers on loom threads, virtual time), with broken
+//!   user programs loom must catch;
+//! * `shuttle_tasks` (`RUSTFLAGS="--cfg shuttle"`, `--target-dir target/shuttle`): the same
+//!   user code under shuttle's randomized schedulers, for programs too large for loom.
 //!
 //! This library holds what they share (only under `cfg(loom)`):
 //!
@@ -48,6 +53,25 @@ where
         builder.preemption_bound = Some(DEFAULT_PREEMPTIONS);
     }
     builder.check(f);
+}
+
+/// As [`model`], and returns how many executions loom explored (printed by the models
+/// of user code, so the cost of each is visible in the test output).
+#[cfg(loom)]
+pub fn explore<F>(name: &str, f: F) -> usize
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let executions = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = executions.clone();
+    model(move || {
+        counter.fetch_add(1, Ordering::Relaxed);
+        f();
+    });
+    let n = executions.load(Ordering::Relaxed);
+    println!("loom: {name}: {n} executions");
+    n
 }
 
 /// As [`model`], but explores with at least `min` preemptions whatever

@@ -5,6 +5,7 @@ use corio_loom_tests::model_with;
 use corio_loom_tests::probe::Probe;
 use corio_sync::Event;
 use loom::future::block_on;
+use loom::sync::atomic::Ordering::SeqCst;
 use loom::sync::Arc;
 use loom::thread;
 
@@ -67,5 +68,49 @@ fn event_registered_waiter_survives_clear() {
         t.join().unwrap();
         assert_eq!(probe.wakes(), 1);
         assert!(probe.poll(w.as_mut()).is_ready());
+    });
+}
+
+/// "Clear, then check my own flag, then wait" (the consumer) against "raise my flag, then
+/// set" (the producer): whatever the order, the consumer sees the flag or the event stays
+/// set, so its wait would end. `corio_sync::Event` itself, and the twin's correct setting.
+#[test]
+fn event_clear_then_check_never_erases_a_set() {
+    model_with(3, || {
+        let e = Arc::new(Event::new());
+        let ready = Arc::new(loom::sync::atomic::AtomicBool::new(false));
+        let (e2, r2) = (e.clone(), ready.clone());
+        let producer = thread::spawn(move || {
+            r2.store(true, SeqCst);
+            e2.set();
+        });
+        e.clear();
+        let saw = ready.load(SeqCst);
+        producer.join().unwrap();
+        assert!(saw || e.is_set(), "a set was erased by a clear");
+    });
+    clear_then_check::<true>();
+}
+
+#[test]
+#[should_panic(expected = "a set was erased by a clear")]
+fn broken_twin_event_clear_as_a_store_erases_a_set() {
+    clear_then_check::<false>();
+}
+
+fn clear_then_check<const RMW: bool>() {
+    use corio_loom_tests::broken::EventFlag;
+    model_with(3, || {
+        let e = Arc::new(EventFlag::<RMW>::new());
+        let ready = Arc::new(loom::sync::atomic::AtomicBool::new(false));
+        let (e2, r2) = (e.clone(), ready.clone());
+        let producer = thread::spawn(move || {
+            r2.store(true, SeqCst);
+            e2.set();
+        });
+        e.clear();
+        let saw = ready.load(SeqCst);
+        producer.join().unwrap();
+        assert!(saw || e.is_set(), "a set was erased by a clear");
     });
 }

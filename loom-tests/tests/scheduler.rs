@@ -79,9 +79,9 @@ use std::collections::VecDeque;
 fn parker_unpark_races_park_on_condvar() {
     model_with(3, || {
         let driver = Arc::new(Driver::new());
-        let driver_lock = Mutex::new(());
+        let driver_lock = park::DriverLock::new(());
         let parker = Arc::new(Parker::new());
-        let _reactor_held_elsewhere = driver_lock.lock();
+        let _reactor_held_elsewhere = driver_lock.try_lock().unwrap();
         for _ in 0..2 {
             let (p2, d2) = (parker.clone(), driver.clone());
             let t = thread::spawn(move || p2.unpark(&d2));
@@ -113,7 +113,7 @@ fn parker_unpark_races_park_without_driver() {
 fn parker_unpark_races_park_in_driver() {
     model_with(3, || {
         let driver = Arc::new(Driver::new());
-        let driver_lock = Mutex::new(());
+        let driver_lock = park::DriverLock::new(());
         let parker = Arc::new(Parker::new());
         let (p2, d2) = (parker.clone(), driver.clone());
         let t = thread::spawn(move || p2.unpark(&d2));
@@ -130,7 +130,7 @@ fn parker_unpark_races_park_in_driver() {
 fn parker_two_workers_one_reactor() {
     model_with(3, || {
         let driver = Arc::new(Driver::new());
-        let driver_lock = Arc::new(Mutex::new(()));
+        let driver_lock = Arc::new(park::DriverLock::new(()));
         let parkers = Arc::new([Parker::new(), Parker::new()]);
         let (p2, d2, l2) = (parkers.clone(), driver.clone(), driver_lock.clone());
         let other = thread::spawn(move || p2[1].park(&d2, &l2, None));
@@ -261,7 +261,7 @@ struct Shared {
     idle: Idle,
     parkers: Vec<Parker>,
     driver: Driver,
-    driver_lock: Mutex<()>,
+    driver_lock: park::DriverLock,
     injector: Mutex<VecDeque<u32>>,
     ran: AtomicUsize,
     /// Signalled after each task run, so the spawner can wait without spinning.
@@ -276,7 +276,7 @@ impl Shared {
             idle: Idle::new(workers),
             parkers: (0..workers).map(|_| Parker::new()).collect(),
             driver: Driver::new(),
-            driver_lock: Mutex::new(()),
+            driver_lock: park::DriverLock::new(()),
             injector: Mutex::new(VecDeque::new()),
             ran: AtomicUsize::new(0),
             ran_lock: Mutex::new(()),
@@ -379,15 +379,17 @@ fn worker_park_no_lost_wakeup_one_worker() {
 /// stays asleep with the task queued (the spawner waits for it on a condvar, so a lost
 /// wake-up is a loom deadlock), and shutdown wakes both workers.
 ///
-/// The reactor is held by the spawner throughout, so both workers sleep on their condvars:
-/// with two workers racing `driver_lock.try_lock()`, loom 0.7 can mark the loser blocked
-/// when the winner acquires (tokio-rs/loom#376, a false deadlock at 3+ preemptions). The
-/// driver path is covered by the one-worker model and the parker models above.
+/// The reactor is held by the spawner throughout, so both workers sleep on their condvars.
+/// (With a loom mutex as the reactor lock, two workers racing `driver_lock.try_lock()` hit
+/// tokio-rs/loom#376: loom marks the loser blocked when the winner acquires, a false
+/// deadlock; under loom `park::DriverLock` is therefore an atomic flag.) The driver path
+/// is covered by the one-worker model, the parker models above and the runtime models of
+/// `tasks_in_models.rs`.
 #[test]
 fn worker_park_two_workers_one_task() {
     model_with(3, || {
         let shared = Shared::new(2);
-        let _reactor_held_elsewhere = shared.driver_lock.lock();
+        let _reactor_held_elsewhere = shared.driver_lock.try_lock().unwrap();
         let workers: Vec<_> = (0..2)
             .map(|i| {
                 let s = shared.clone();

@@ -557,7 +557,11 @@ fn queue_waits_name_the_queue_type_and_line() {
         });
         settle().await;
         let dump = corio_runtime::dump();
-        assert_eq!(chain(&dump, getter.id()), ["wait_for", "Queue::get"], "{dump}");
+        assert_eq!(
+            chain(&dump, getter.id()),
+            ["wait_for", "Queue::get"],
+            "{dump}"
+        );
         assert_eq!(line_of(&dump, getter.id(), 1), get_line);
         assert_eq!(chain(&dump, lifo_getter.id()), ["LifoQueue::get"]);
         assert_eq!(chain(&dump, putter.id()), ["PriorityQueue::put"]);
@@ -568,4 +572,3 @@ fn queue_waits_name_the_queue_type_and_line() {
         }
     });
 }
-

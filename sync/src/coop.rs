@@ -6,14 +6,14 @@
 //! `Pending`, so one busy task yields its worker to the others. Outside a budgeted poll
 //! (another executor, `block_on` of a plain future) every operation proceeds.
 
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 use std::cell::Cell;
 use std::task::{Context, Poll};
 
 /// Units of budget granted to each task poll.
 pub const BUDGET: u8 = 128;
 
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 std::thread_local! {
     // None = unconstrained (not inside a budgeted task poll).
     static CURRENT: Cell<Option<u8>> = const { Cell::new(None) };
@@ -22,7 +22,7 @@ std::thread_local! {
 /// Runs `f` with a fresh budget of [`BUDGET`] units, restoring the previous budget after.
 #[inline]
 pub fn with_budget<R>(f: impl FnOnce() -> R) -> R {
-    #[cfg(not(loom))]
+    #[cfg(not(any(loom, shuttle)))]
     {
         // Restores the outer budget even if `f` panics.
         struct Reset(Option<u8>);
@@ -36,7 +36,7 @@ pub fn with_budget<R>(f: impl FnOnce() -> R) -> R {
         let _reset = Reset(prev);
         f()
     }
-    #[cfg(loom)]
+    #[cfg(any(loom, shuttle))]
     {
         f()
     }
@@ -47,7 +47,7 @@ pub fn with_budget<R>(f: impl FnOnce() -> R) -> R {
 /// Call it at the top of a leaf future's `poll`, before doing work that would complete.
 #[inline]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    #[cfg(not(loom))]
+    #[cfg(not(any(loom, shuttle)))]
     {
         let ok = CURRENT
             .try_with(|c| match c.get() {
@@ -66,7 +66,7 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
             Poll::Pending
         }
     }
-    #[cfg(loom)]
+    #[cfg(any(loom, shuttle))]
     {
         let _ = cx;
         Poll::Ready(())
@@ -77,7 +77,7 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
 /// to be `Pending` after all (it did no work, so it should not cost budget).
 #[inline]
 pub fn refund() {
-    #[cfg(not(loom))]
+    #[cfg(not(any(loom, shuttle)))]
     {
         let _ = CURRENT.try_with(|c| {
             if let Some(n) = c.get() {
@@ -90,17 +90,17 @@ pub fn refund() {
 /// True if the current poll still has budget (or is unconstrained).
 #[inline]
 pub fn has_budget_remaining() -> bool {
-    #[cfg(not(loom))]
+    #[cfg(not(any(loom, shuttle)))]
     {
         CURRENT.try_with(|c| c.get() != Some(0)).unwrap_or(true)
     }
-    #[cfg(loom)]
+    #[cfg(any(loom, shuttle))]
     {
         true
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(any(loom, shuttle))))]
 mod tests {
     use super::*;
     use std::task::Waker;

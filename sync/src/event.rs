@@ -71,12 +71,16 @@ impl Event {
     /// assert!(ev.is_set());
     /// ```
     pub fn set(&self) {
-        if self.flag.load(Ordering::Acquire) {
+        // A read-modify-write, not a load: it reads the latest value, so a `clear` that
+        // came first is never missed (a stale `true` would skip this set and its wake-ups).
+        // Setting the flag before taking the lock is safe: a waiter checks it under the
+        // lock, and either sees it (the lock orders it after this swap) or is listed before
+        // the lock below, which then wakes it.
+        if self.flag.swap(true, Ordering::AcqRel) {
             return; // already set: nobody can be waiting
         }
         let mut wakers = WakeList::new();
         let mut list = self.waiters.lock();
-        self.flag.store(true, Ordering::Release);
         while let Some(w) = list.pop_front(|_| ()) {
             wakers.push(w);
         }
@@ -93,7 +97,11 @@ impl Event {
     /// assert!(!ev.is_set());
     /// ```
     pub fn clear(&self) {
-        self.flag.store(false, Ordering::Release);
+        // A read-modify-write, not a store: "clear, then check my own flag, then wait" must
+        // not have the check overtake the clear, or a `set` between them is erased (a
+        // store can wait in a store buffer while the later load runs; the RMW reads and
+        // writes the latest value, so it synchronizes with the `set` it follows).
+        self.flag.swap(false, Ordering::AcqRel);
     }
 
     /// True if the flag is set.

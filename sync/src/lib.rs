@@ -85,7 +85,7 @@ pub use mutex::{Lock, Mutex, MutexGuard};
 pub use queue::{LifoQueue, PriorityQueue, Queue};
 pub use semaphore::{BoundedSemaphore, Semaphore, SemaphorePermit};
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(any(loom, shuttle))))]
 mod auto_traits {
     use super::*;
 

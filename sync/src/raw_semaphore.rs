@@ -266,7 +266,7 @@ impl Drop for RawAcquire<'_> {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(any(loom, shuttle))))]
 mod tests {
     use super::*;
     use std::panic::{catch_unwind, AssertUnwindSafe};

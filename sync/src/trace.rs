@@ -13,7 +13,7 @@
 
 use std::panic::Location;
 
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 use std::cell::Cell;
 
 /// How many records one poll keeps; later ones are dropped (the innermost are kept).
@@ -70,13 +70,13 @@ pub fn deadline_word(deadline: std::time::Instant) -> u64 {
     u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
 }
 
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 struct Buffer {
     len: Cell<u8>,
     records: [Cell<Record>; MAX_RECORDS],
 }
 
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 std::thread_local! {
     static BUFFER: Buffer = const {
         Buffer {
@@ -100,7 +100,7 @@ pub fn record(op: &'static Op, detail: u64, at: &'static Location<'static>) {
 /// callers keeps their ready paths small.
 #[inline(never)]
 pub fn record_at(op: &'static Op, detail: u64, at: Option<&'static Location<'static>>) {
-    #[cfg(not(loom))]
+    #[cfg(not(any(loom, shuttle)))]
     {
         let _ = BUFFER.try_with(|b| {
             let len = b.len.get() as usize;
@@ -110,7 +110,7 @@ pub fn record_at(op: &'static Op, detail: u64, at: Option<&'static Location<'sta
             }
         });
     }
-    #[cfg(loom)]
+    #[cfg(any(loom, shuttle))]
     {
         let _ = (op, detail, at);
     }
@@ -120,11 +120,11 @@ pub fn record_at(op: &'static Op, detail: u64, at: Option<&'static Location<'sta
 /// to [`record_outer`] after polling them.
 #[inline]
 pub fn mark() -> usize {
-    #[cfg(not(loom))]
+    #[cfg(not(any(loom, shuttle)))]
     {
         BUFFER.try_with(|b| b.len.get() as usize).unwrap_or(0)
     }
-    #[cfg(loom)]
+    #[cfg(any(loom, shuttle))]
     {
         0
     }
@@ -141,7 +141,7 @@ pub fn record_outer(
     detail: u64,
     at: &'static Location<'static>,
 ) {
-    #[cfg(not(loom))]
+    #[cfg(not(any(loom, shuttle)))]
     {
         let _ = BUFFER.try_with(|b| {
             let len = b.len.get() as usize;
@@ -150,7 +150,7 @@ pub fn record_outer(
         });
         record(op, detail, at);
     }
-    #[cfg(loom)]
+    #[cfg(any(loom, shuttle))]
     {
         let _ = (mark, keep, op, detail, at);
     }
@@ -159,9 +159,9 @@ pub fn record_outer(
 /// The records one poll left, innermost first: a view of the thread's buffer.
 #[derive(Debug, Clone, Copy)]
 pub struct Records<'a> {
-    #[cfg(not(loom))]
+    #[cfg(not(any(loom, shuttle)))]
     cells: &'a [Cell<Record>],
-    #[cfg(loom)]
+    #[cfg(any(loom, shuttle))]
     cells: &'a [Record],
 }
 
@@ -170,7 +170,7 @@ impl<'a> Records<'a> {
     pub const EMPTY: Records<'static> = Records { cells: &[] };
 
     /// A view of `records` (for tests of code that publishes records).
-    #[cfg(not(loom))]
+    #[cfg(not(any(loom, shuttle)))]
     pub fn from_mut(records: &'a mut [Record]) -> Records<'a> {
         Records {
             cells: Cell::from_mut(records).as_slice_of_cells(),
@@ -189,11 +189,11 @@ impl<'a> Records<'a> {
 
     /// The records, innermost first.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Record> + 'a {
-        #[cfg(not(loom))]
+        #[cfg(not(any(loom, shuttle)))]
         {
             self.cells.iter().map(Cell::get)
         }
-        #[cfg(loom)]
+        #[cfg(any(loom, shuttle))]
         {
             self.cells.iter().copied()
         }
@@ -207,18 +207,18 @@ impl<'a> Records<'a> {
 /// would leave the outer poll only the records made after the inner one.
 #[inline]
 pub fn begin() {
-    #[cfg(not(loom))]
+    #[cfg(not(any(loom, shuttle)))]
     BUFFER.with(|b| b.len.set(0));
 }
 
 /// How many records were made since [`begin`].
 #[inline]
 pub fn recorded() -> usize {
-    #[cfg(not(loom))]
+    #[cfg(not(any(loom, shuttle)))]
     {
         BUFFER.with(|b| b.len.get() as usize)
     }
-    #[cfg(loom)]
+    #[cfg(any(loom, shuttle))]
     {
         0
     }
@@ -227,7 +227,7 @@ pub fn recorded() -> usize {
 /// Runs `f` on the records made since [`begin`], innermost first.
 #[inline]
 pub fn with_records<R>(f: impl FnOnce(Records<'_>) -> R) -> R {
-    #[cfg(not(loom))]
+    #[cfg(not(any(loom, shuttle)))]
     {
         BUFFER.with(|b| {
             f(Records {
@@ -235,7 +235,7 @@ pub fn with_records<R>(f: impl FnOnce(Records<'_>) -> R) -> R {
             })
         })
     }
-    #[cfg(loom)]
+    #[cfg(any(loom, shuttle))]
     {
         f(Records::EMPTY)
     }
@@ -262,7 +262,7 @@ const NONE_RECORD: Record = Record {
     at: None,
 };
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(any(loom, shuttle))))]
 mod tests {
     use super::*;
 

@@ -151,7 +151,7 @@ impl std::fmt::Debug for ReadyQueue {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(any(loom, shuttle))))]
 mod tests {
     use super::*;
     use corio_test_util::counting_waker;

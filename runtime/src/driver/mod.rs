@@ -22,6 +22,15 @@
 //! is still unconsumed, so a notify that lands before the wait makes that wait return at
 //! once.
 //!
+//! Under `cfg(loom)` time is virtual and no thread ever waits on the poller: the clock
+//! (`TimeState::now`, in ticks) moves only when a thread parking in the driver finds a timer
+//! filed, and then jumps to the earliest deadline and fires what is due, in deadline order.
+//! Which worker parks when is the model's choice, so a timer can fire at any point relative
+//! to the tasks (both outcomes of a timeout race are explored), and with nothing else to
+//! run time jumps to the next deadline. A park with no timer filed waits on a loom condvar
+//! for [`Driver::unpark`]. Registering an I/O source panics: sockets, pipes and signals do
+//! not exist inside a model.
+//!
 //! After [`Driver::shutdown`]: every I/O waiter is woken and I/O readiness polls return an
 //! error (`"corio runtime is shut down"`), new registrations fail with that error; every
 //! timer waiter is woken and polling a timer (old or new) panics with a message saying the
@@ -38,6 +47,8 @@ use std::io;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
+#[cfg(any(loom, shuttle))]
+use crate::loom::Condvar;
 use crate::loom::{Arc, AtomicBool, Mutex, Ordering};
 use crate::runtime::context;
 
@@ -54,6 +65,9 @@ pub(crate) struct Driver {
     /// Buffers used only by the (single) parked thread.
     park: Mutex<ParkBuffers>,
     shutdown: AtomicBool,
+    /// Under loom: where a park with no timer filed waits for [`Driver::unpark`].
+    #[cfg(any(loom, shuttle))]
+    clock: Condvar,
 }
 
 #[derive(Debug)]
@@ -62,9 +76,16 @@ struct TimeState {
     /// `Some(tick)` while a thread is (about to be) blocked in `park` planning to wake at
     /// `tick` (`u64::MAX`: no timer); a timer inserted earlier than that must notify.
     parked_until: Option<u64>,
+    /// Under loom: the virtual clock, in ticks since `start`.
+    #[cfg(any(loom, shuttle))]
+    now: u64,
+    /// Under loom: an [`Driver::unpark`] not yet consumed by a park.
+    #[cfg(any(loom, shuttle))]
+    notified: bool,
 }
 
 struct ParkBuffers {
+    #[cfg_attr(any(loom, shuttle), allow(dead_code))] // under loom nothing waits on the poller
     events: sys::EventBuf,
     wakers: Vec<Waker>,
 }
@@ -93,6 +114,10 @@ impl Driver {
             time: Mutex::new(TimeState {
                 wheel: Wheel::new(),
                 parked_until: None,
+                #[cfg(any(loom, shuttle))]
+                now: 0,
+                #[cfg(any(loom, shuttle))]
+                notified: false,
             }),
             start: Instant::now(),
             park: Mutex::new(ParkBuffers {
@@ -100,10 +125,13 @@ impl Driver {
                 wakers: Vec::new(),
             }),
             shutdown: AtomicBool::new(false),
+            #[cfg(any(loom, shuttle))]
+            clock: Condvar::new(),
         })
     }
 
     /// Waits for events up to `timeout` (`None` = no limit) and wakes whatever is ready.
+    #[cfg(not(any(loom, shuttle)))]
     pub(crate) fn park(&self, timeout: Option<Duration>) {
         // A maintenance turn with no I/O source registered has nothing to collect from the
         // poller (and asking it is a system call even with a zero timeout): only expired
@@ -137,8 +165,49 @@ impl Driver {
     }
 
     /// Makes the current or next [`Driver::park`] return promptly.
+    #[cfg(not(any(loom, shuttle)))]
     pub(crate) fn unpark(&self) {
         self.io.notify();
+    }
+
+    /// Under loom: fires the timers due at the virtual clock; unless `timeout` is zero (a
+    /// maintenance turn), first consumes a pending [`Driver::unpark`], or else moves the
+    /// clock to the earliest filed deadline, or else waits on the condvar for an unpark (a
+    /// timer filed while we wait unparks us). Any other timeout is treated as none: time
+    /// does not pass on its own in a model.
+    #[cfg(any(loom, shuttle))]
+    pub(crate) fn park(&self, timeout: Option<Duration>) {
+        let mut buffers = self.park.lock();
+        if timeout != Some(Duration::ZERO) {
+            let mut time = self.time.lock();
+            loop {
+                if std::mem::take(&mut time.notified) {
+                    break;
+                }
+                if let Some(tick) = time.wheel.next_expiration() {
+                    time.now = time.now.max(tick);
+                    break;
+                }
+                time.parked_until = Some(u64::MAX);
+                self.clock.wait(&mut time);
+            }
+        }
+        self.process_timers(&mut buffers.wakers);
+    }
+
+    /// Under loom: makes the current or next [`Driver::park`] return promptly.
+    #[cfg(any(loom, shuttle))]
+    pub(crate) fn unpark(&self) {
+        let mut time = self.time.lock();
+        time.notified = true;
+        drop(time);
+        self.clock.notify_one();
+    }
+
+    /// Under loom: the virtual clock.
+    #[cfg(any(loom, shuttle))]
+    pub(crate) fn now(&self) -> Instant {
+        self.start + Duration::from_millis(self.time.lock().now)
     }
 
     /// Wakes every registered I/O and timer waiter; later registrations fail.
@@ -161,8 +230,11 @@ impl Driver {
 
     /// Advances the wheel to now and wakes expired timers outside the lock.
     fn process_timers(&self, wakers: &mut Vec<Waker>) {
+        #[cfg(not(any(loom, shuttle)))]
         let now = self.now_tick(Instant::now());
         let mut time = self.time.lock();
+        #[cfg(any(loom, shuttle))]
+        let now = time.now;
         time.parked_until = None;
         time.wheel.advance(now, wakers);
         drop(time);
@@ -177,12 +249,14 @@ impl Driver {
         u64::try_from(ms).unwrap_or(u64::MAX / 2).min(u64::MAX / 2)
     }
 
+    #[cfg(not(any(loom, shuttle)))]
     fn now_tick(&self, now: Instant) -> u64 {
         let ms = now.saturating_duration_since(self.start).as_millis();
         u64::try_from(ms).unwrap_or(u64::MAX / 2).min(u64::MAX / 2)
     }
 
     /// Time from now until `tick` begins, rounded up to a whole millisecond.
+    #[cfg(not(any(loom, shuttle)))]
     fn until_tick(&self, tick: u64) -> Duration {
         let at = self.start + Duration::from_millis(tick);
         let d = at.saturating_duration_since(Instant::now());
@@ -249,6 +323,19 @@ pub(crate) fn enter(driver: Arc<Driver>) -> context::EnterGuard {
     context::enter_driver(driver)
 }
 
+/// Panics saying `what` does not exist inside a model (called only under `cfg(loom)` or
+/// `cfg(shuttle)`: the callers test for them, so normal builds compile the call away).
+#[cold]
+#[track_caller]
+pub(crate) fn unavailable_under_loom(what: &str) -> ! {
+    panic!(
+        "{what} is not available inside a loom or shuttle model (`--cfg loom`, \
+         `--cfg shuttle`): a corio model may use tasks, \
+         timers (virtual time), corio::sync and to_thread, but no sockets, pipes, \
+         subprocesses or signals"
+    )
+}
+
 /// Runs `f` with the current thread's driver, or returns `None` outside a runtime.
 pub(crate) fn with_current<R>(f: impl FnOnce(&Arc<Driver>) -> R) -> Option<R> {
     context::with_driver(f)
@@ -268,7 +355,7 @@ pub(crate) fn current(what: &str) -> Arc<Driver> {
 
 /// A driver parked in a loop by a helper thread, and a thread-parking `block_on` that
 /// enters it: tests of the driver, timers and sockets in isolation from the scheduler.
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(any(loom, shuttle))))]
 pub(crate) mod harness {
     use std::future::Future;
     use std::sync::atomic::{AtomicBool, Ordering};

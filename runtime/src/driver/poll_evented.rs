@@ -81,6 +81,9 @@ impl<T: AsRawFd + Named> PollEvented<T> {
 
     /// Registers `io` with `initial` directions assumed ready (the rest wait for an event).
     fn register(driver: Arc<Driver>, io: T, initial: u64) -> io::Result<Self> {
+        if cfg!(any(loom, shuttle)) {
+            super::unavailable_under_loom("I/O (sockets and pipes)");
+        }
         // SAFETY: `io` is owned by the returned value, whose `Drop`/`into_inner`
         // deregister the fd before `io` can be closed.
         let sched = unsafe { driver.io.register(io.as_raw_fd(), initial)? };

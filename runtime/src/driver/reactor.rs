@@ -21,6 +21,9 @@
 //! waiters, the dispatcher re-arms the source for the remaining direction: the read half
 //! and the write half of one socket, used from two tasks, are both woken.
 
+// Under loom nothing waits on the poller (time is virtual, I/O is unavailable).
+#![cfg_attr(any(loom, shuttle), allow(dead_code))]
+
 use std::io;
 use std::os::fd::{BorrowedFd, RawFd};
 use std::task::{Context, Poll, Waker};

@@ -64,6 +64,7 @@ impl Readiness {
     }
 
     /// The poller delivered an event: set its directions and bump the tick.
+    #[cfg_attr(any(loom, shuttle), allow(dead_code))] // under loom nothing waits on the poller
     pub(crate) fn transition_to_event(&self, readable: bool, writable: bool, closed: bool) {
         let mut bits = 0;
         if readable {
@@ -109,7 +110,7 @@ impl Readiness {
 
     /// Clears `bit` whatever happened. Not used by the runtime: it is the lost wake-up
     /// the loom models' broken twins commit (a clear that ignores the tick).
-    #[cfg(any(test, loom))]
+    #[cfg(any(test, loom, shuttle))]
     #[allow(dead_code)] // corio-runtime's loom build includes it, but only the models call it
     pub(crate) fn clear(&self, bit: u64) {
         self.0.fetch_and(!bit, Ordering::AcqRel);
@@ -127,7 +128,7 @@ impl Readiness {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(any(loom, shuttle))))]
 mod tests {
     use super::*;
 

@@ -381,6 +381,9 @@ impl Command {
     /// ```
     #[track_caller]
     pub fn spawn(&mut self) -> io::Result<Child> {
+        if cfg!(any(loom, shuttle)) {
+            driver::unavailable_under_loom("corio::process::Command::spawn");
+        }
         let driver = driver::current("corio::process::Command::spawn");
         self.spawn_on(&driver)
     }
@@ -817,5 +820,5 @@ impl Drop for Child {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(any(loom, shuttle))))]
 mod tests;

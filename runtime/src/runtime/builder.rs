@@ -93,7 +93,8 @@ impl Builder {
     }
 
     /// Exactly `n` worker threads (multi-thread flavor; ignored by current-thread).
-    /// Default: the `CORIO_WORKER_THREADS` environment variable, else the number of CPUs.
+    /// Default: the `CORIO_WORKER_THREADS` environment variable, else the number of CPUs
+    /// (2 inside a loom model, `--cfg loom`).
     ///
     /// # Panics
     ///
@@ -257,7 +258,15 @@ impl Builder {
     fn resolved_worker_threads(&self) -> usize {
         self.worker_threads
             .or_else(|| env_usize("CORIO_WORKER_THREADS"))
-            .unwrap_or_else(num_cpus::get)
+            .unwrap_or_else(|| {
+                if cfg!(any(loom, shuttle)) {
+                    // Two model threads: enough for stealing and a reactor hand-over, small
+                    // enough for loom.
+                    2
+                } else {
+                    num_cpus::get()
+                }
+            })
             .max(1)
     }
 
@@ -296,7 +305,7 @@ impl Builder {
                 Vec::new(),
             ),
         };
-        #[cfg_attr(loom, allow(unused_mut))]
+        #[cfg_attr(any(loom, shuttle), allow(unused_mut))]
         let mut runtime = Runtime {
             handle: Handle { inner },
             threads,
@@ -304,7 +313,7 @@ impl Builder {
             monitor: None,
         };
         // Loom models run no background threads of their own.
-        #[cfg(not(loom))]
+        #[cfg(not(any(loom, shuttle)))]
         {
             // On failure `runtime` drops here, shutting its workers down.
             use super::monitor::{self, Monitor};

@@ -62,15 +62,27 @@ impl Entered {
     }
 }
 
+#[cfg(not(any(loom, shuttle)))]
 std::thread_local! {
-    static CONTEXT: Context = const {
+    static CONTEXT: Context = const { Context::new() };
+}
+
+// Under loom each model thread needs its own context: loom runs every model thread on one
+// OS thread, so a std thread-local would be shared between them.
+#[cfg(any(loom, shuttle))]
+crate::loom::thread_local! {
+    static CONTEXT: Context = Context::new();
+}
+
+impl Context {
+    const fn new() -> Context {
         Context {
             entered: RefCell::new(None),
             driving: Cell::new(false),
             current_task: Cell::new(None),
             scheduler: Scoped::new(),
         }
-    };
+    }
 }
 
 /// Restores what [`enter`] replaced when dropped.
@@ -190,7 +202,7 @@ pub(crate) fn with_scheduler<R>(f: impl FnOnce(Option<&scheduler::Context>) -> R
         .unwrap_or_else(|_| (f.take().expect("with_scheduler's closure runs once"))(None))
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(any(loom, shuttle))))]
 mod tests {
     use std::panic::{catch_unwind, AssertUnwindSafe};
 

@@ -5,7 +5,7 @@
 //! The signal handler only sets a flag (an atomic store: async-signal-safe); the runtime's
 //! monitor thread, which wakes at least every 25 ms, sees the flag, takes the dump and
 //! writes it. So the dump never runs inside a handler or on a worker.
-#![cfg_attr(loom, allow(dead_code))]
+#![cfg_attr(any(loom, shuttle), allow(dead_code))]
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -99,7 +99,7 @@ impl Drop for DumpSignal {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(any(loom, shuttle))))]
 mod tests {
     use super::*;
 

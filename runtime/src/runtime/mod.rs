@@ -13,18 +13,13 @@ mod monitor;
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::JoinHandle;
 use std::time::Duration;
-
-use corio_sync::coop;
 
 pub use builder::Builder;
 pub use dump::dump;
 pub use handle::Handle;
 
+use crate::loom::thread::{self, JoinHandle};
 use crate::scheduler;
 use crate::task::Task;
 
@@ -125,7 +120,7 @@ impl Drop for Runtime {
         match &inner {
             scheduler::Handle::MultiThread(shared) => {
                 shared.begin_shutdown();
-                let me = std::thread::current().id();
+                let me = thread::current().id();
                 for thread in self.threads.drain(..) {
                     // Dropped from inside one of its own tasks: do not join ourselves.
                     if thread.thread().id() != me {
@@ -189,7 +184,14 @@ pub fn run<F: Future>(future: F) -> F::Output {
 }
 
 /// Blocks this (non-worker) thread on `future`, parking between polls.
+#[cfg(not(any(loom, shuttle)))]
 fn block_on_thread<F: Future>(future: F) -> F::Output {
+    use std::pin::pin;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::task::{Context, Poll, Wake, Waker};
+
+    use corio_sync::coop;
+
     struct ThreadWaker {
         thread: std::thread::Thread,
         notified: AtomicBool,
@@ -219,4 +221,11 @@ fn block_on_thread<F: Future>(future: F) -> F::Output {
             std::thread::park();
         }
     }
+}
+
+/// Under loom: blocks this model thread on `future` with loom's own parking, so the model
+/// sees every park and wake-up (no coop budget: it is off under loom).
+#[cfg(any(loom, shuttle))]
+fn block_on_thread<F: Future>(future: F) -> F::Output {
+    crate::loom::block_on(future)
 }

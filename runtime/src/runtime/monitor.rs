@@ -23,7 +23,7 @@
 //! dump on request) can hook in.
 //!
 //! Loom models start no monitor thread, so there all of this is unused.
-#![cfg_attr(loom, allow(dead_code))]
+#![cfg_attr(any(loom, shuttle), allow(dead_code))]
 
 use std::fmt::{self, Write as _};
 use std::io;

@@ -149,7 +149,7 @@ impl Shared {
     }
 
     /// The watchdog counters.
-    #[cfg_attr(loom, allow(dead_code))]
+    #[cfg_attr(any(loom, shuttle), allow(dead_code))]
     pub(crate) fn activity(&self) -> WorkerActivity {
         WorkerActivity {
             polls: self.polls.load(Ordering::Relaxed),
@@ -158,7 +158,7 @@ impl Shared {
     }
 
     /// The monitor saw the loop inside a poll for `busy` (a sample).
-    #[cfg_attr(loom, allow(dead_code))]
+    #[cfg_attr(any(loom, shuttle), allow(dead_code))]
     pub(crate) fn add_busy(&self, busy: Duration) {
         let ns = u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX);
         self.busy_ns.fetch_add(ns, Ordering::Relaxed);
@@ -238,6 +238,9 @@ impl Shared {
 
 /// Runs `future` to completion on this thread, running tasks while it waits.
 pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
+    // In a model this thread is the runtime's (for its deadlock report) while it drives.
+    #[cfg(any(loom, shuttle))]
+    let _driving = crate::loom::stall::drive();
     let mut future = pin!(future);
     let waiter = std::sync::Arc::new(Waiter {
         shared: shared.clone(),

@@ -16,7 +16,7 @@ use crate::task::{Registry, SpawnMeta, Task};
 /// poll counter and the id of the task it polls in relaxed atomics (no clock read per
 /// poll); a counter that did not move between two samples means one long poll.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(loom, allow(dead_code))] // loom models run no monitor thread
+#[cfg_attr(any(loom, shuttle), allow(dead_code))] // loom models run no monitor thread
 pub(crate) struct WorkerActivity {
     /// Polls started so far.
     pub(crate) polls: u64,
@@ -96,7 +96,7 @@ impl Handle {
     }
 }
 
-#[cfg_attr(loom, allow(dead_code))] // loom models run no monitor thread
+#[cfg_attr(any(loom, shuttle), allow(dead_code))] // loom models run no monitor thread
 impl Handle {
     /// Every worker's watchdog counters (one entry for the current-thread scheduler),
     /// appended to `out`.

@@ -64,6 +64,9 @@ pub mod unix;
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub fn ctrl_c() -> impl Future<Output = io::Result<()>> + Send {
     let created = Location::caller();
+    if cfg!(any(loom, shuttle)) {
+        crate::driver::unavailable_under_loom("corio::signal::ctrl_c");
+    }
     async move {
         let mut sig = unix::Signal::new(unix::SignalKind::interrupt(), created)?;
         match sig.recv().await {

@@ -196,6 +196,9 @@ impl fmt::Debug for SignalKind {
 /// ```
 #[track_caller]
 pub fn signal(kind: SignalKind) -> io::Result<Signal> {
+    if cfg!(any(loom, shuttle)) {
+        crate::driver::unavailable_under_loom("corio::signal::unix::signal");
+    }
     Signal::new(kind, Location::caller())
 }
 
@@ -380,7 +383,7 @@ impl Signal {
         self.kind
     }
 
-    #[cfg(all(test, not(loom)))]
+    #[cfg(all(test, not(any(loom, shuttle))))]
     pub(crate) fn sig_id(&self) -> SigId {
         self.id
     }
@@ -432,5 +435,5 @@ impl fmt::Debug for Signal {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(any(loom, shuttle))))]
 mod tests;

@@ -20,7 +20,16 @@ use std::sync::{Mutex, PoisonError};
 pub struct TaskId(NonZeroU64);
 
 /// The global task id counter (ids are unique across runtimes).
+#[cfg(not(any(loom, shuttle)))]
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+// Under loom the counter starts again in every execution of a model (loom requires each
+// execution to be deterministic; ids pick the registry shard). A std atomic: ids are not
+// part of what the model explores.
+#[cfg(any(loom, shuttle))]
+crate::loom::lazy_static! {
+    static ref NEXT_ID: AtomicU64 = AtomicU64::new(1);
+}
 
 impl TaskId {
     /// Takes the next id from the global counter.
@@ -34,7 +43,7 @@ impl TaskId {
     }
 
     /// The id the next task will get (every id below it is taken).
-    #[cfg_attr(loom, allow(dead_code))] // read by the monitor thread
+    #[cfg_attr(any(loom, shuttle), allow(dead_code))] // read by the monitor thread
     pub(crate) fn peek_next() -> u64 {
         NEXT_ID.load(Ordering::Relaxed)
     }

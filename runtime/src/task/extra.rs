@@ -200,7 +200,7 @@ impl Drop for ExtraSlot {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(any(loom, shuttle))))]
 mod tests {
     use super::*;
     use corio_sync::trace::Detail;

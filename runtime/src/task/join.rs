@@ -231,7 +231,7 @@ impl fmt::Debug for AbortHandle {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(any(loom, shuttle))))]
 mod tests {
     use std::future::poll_fn;
 

@@ -272,7 +272,7 @@ impl Registry {
     }
 
     /// A snapshot of the listed task with this id, if any (walks one shard).
-    #[cfg_attr(loom, allow(dead_code))] // used by the monitor thread
+    #[cfg_attr(any(loom, shuttle), allow(dead_code))] // used by the monitor thread
     pub(crate) fn find(&self, id: u64) -> Option<TaskInfo> {
         let list = self.shards[(id as usize) & self.mask].lock();
         let mut cur = list.head;

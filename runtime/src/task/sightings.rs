@@ -28,7 +28,7 @@ pub(crate) struct Sightings {
 
 impl Sightings {
     /// Notes that every task id below the counter's current value exists by `now`.
-    #[cfg_attr(loom, allow(dead_code))] // called by the monitor thread
+    #[cfg_attr(any(loom, shuttle), allow(dead_code))] // called by the monitor thread
     pub(crate) fn checkpoint(&self, now: Instant) {
         let next = TaskId::peek_next();
         let mut log = self.births.lock();
@@ -62,7 +62,7 @@ impl Sightings {
     }
 
     /// Records that worker `index` is polling task `task` (0: none) since `since`.
-    #[cfg_attr(loom, allow(dead_code))] // called by the monitor thread
+    #[cfg_attr(any(loom, shuttle), allow(dead_code))] // called by the monitor thread
     pub(crate) fn set_running(&self, index: usize, task: u64, since: Instant) {
         let mut running = self.running.lock();
         if running.len() <= index {
@@ -81,7 +81,7 @@ impl Sightings {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(any(loom, shuttle))))]
 mod tests {
     use super::*;
 

@@ -457,7 +457,7 @@ impl fmt::Debug for Snapshot {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(any(loom, shuttle))))]
 mod tests {
     use super::*;
 

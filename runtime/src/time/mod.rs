@@ -86,15 +86,29 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep::new(deadline, Origin::SleepUntil)
 }
 
+/// The time corio's timers measure against: the real clock, or under loom the runtime's
+/// virtual clock (which only moves when the model fires a timer).
+#[inline]
+pub(crate) fn now() -> Instant {
+    #[cfg(any(loom, shuttle))]
+    {
+        crate::driver::with_current(|driver| driver.now()).unwrap_or_else(Instant::now)
+    }
+    #[cfg(not(any(loom, shuttle)))]
+    {
+        Instant::now()
+    }
+}
+
 /// `dur` from now, or effectively never if that is not representable.
 pub(crate) fn deadline_after(dur: Duration) -> Instant {
-    let now = Instant::now();
+    let now = now();
     now.checked_add(dur).unwrap_or_else(far_future)
 }
 
 fn far_future() -> Instant {
     // ~30 years: effectively never, and still representable on every platform.
-    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+    now() + Duration::from_secs(86_400 * 365 * 30)
 }
 
 /// Future returned by [`sleep`] and [`sleep_until`].
@@ -281,7 +295,7 @@ impl Sleep {
             State::Done => true,
             State::Unbound(..) => unreachable!("bound above"),
             State::Idle => {
-                if Instant::now() >= this.deadline {
+                if now() >= this.deadline {
                     true
                 } else {
                     match driver.timer_register(this.deadline, cx.waker()) {
@@ -369,7 +383,7 @@ impl fmt::Debug for Sleep {
 /// ```
 #[track_caller]
 pub fn interval(period: Duration) -> Interval {
-    new_interval(Instant::now(), period, Origin::Interval)
+    new_interval(now(), period, Origin::Interval)
 }
 
 /// Creates an [`Interval`] whose first tick is at `start`, then every `period`.
@@ -491,7 +505,7 @@ impl Interval {
     /// # });
     /// ```
     pub fn reset(&mut self) {
-        self.sleep.reset(Instant::now() + self.period);
+        self.sleep.reset(now() + self.period);
     }
 
     /// The period between ticks.
@@ -537,5 +551,5 @@ impl futures_core::Stream for Interval {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(any(loom, shuttle))))]
 mod tests;

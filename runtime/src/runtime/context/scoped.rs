@@ -73,7 +73,7 @@ impl<T> Scoped<T> {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(any(loom, shuttle))))]
 mod tests {
     use super::Scoped;
 

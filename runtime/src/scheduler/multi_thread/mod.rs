@@ -44,10 +44,10 @@ use crossbeam_utils::CachePadded;
 
 use self::idle::Idle;
 use self::lifo::LifoSlot;
-use self::park::Parker;
+use self::park::{DriverLock, Parker};
 use self::queue::{Injector, Local, Steal, Stealer};
 use crate::driver::Driver;
-use crate::loom::{Arc, AtomicBool, AtomicU64, Mutex, Ordering};
+use crate::loom::{Arc, AtomicBool, AtomicU64, Ordering};
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::metrics::WorkerMetrics;
 use crate::scheduler::WorkerActivity;
@@ -57,7 +57,7 @@ pub(crate) use worker::{launch, Worker};
 
 /// How long a worker must be stuck in one poll before a watcher takes its LIFO task.
 const WATCH_INTERVAL: Duration = Duration::from_millis(1);
-#[cfg_attr(loom, allow(dead_code))]
+#[cfg_attr(any(loom, shuttle), allow(dead_code))]
 /// At most this many tasks move per queue in one [`Shared::hand_off`].
 const HAND_OFF_MAX: usize = 4096;
 /// A watcher gives its role up after this many intervals without any poll on other workers.
@@ -70,7 +70,7 @@ pub(crate) struct Shared {
     idle: Idle,
     pub(crate) driver: Arc<Driver>,
     /// Whoever holds it may sleep in the driver ("the reactor holder").
-    driver_lock: Mutex<()>,
+    driver_lock: DriverLock,
     pub(crate) registry: Registry,
     shutdown: AtomicBool,
     /// A parked worker is watching for stuck LIFO slots.
@@ -138,7 +138,7 @@ impl Shared {
             injector: Injector::new(),
             idle: Idle::new(workers),
             driver,
-            driver_lock: Mutex::new(()),
+            driver_lock: DriverLock::new(()),
             registry: Registry::new(workers * 4),
             shutdown: AtomicBool::new(false),
             watching: AtomicBool::new(false),
@@ -153,7 +153,7 @@ impl Shared {
     }
 
     /// Every worker's watchdog counters, appended to `out`.
-    #[cfg_attr(loom, allow(dead_code))]
+    #[cfg_attr(any(loom, shuttle), allow(dead_code))]
     pub(crate) fn activity(&self, out: &mut Vec<WorkerActivity>) {
         out.extend(self.remotes.iter().map(|r| WorkerActivity {
             polls: r.polls.load(Ordering::Relaxed),
@@ -162,7 +162,7 @@ impl Shared {
     }
 
     /// The monitor saw worker `index` inside a poll for `busy` (a sample).
-    #[cfg_attr(loom, allow(dead_code))]
+    #[cfg_attr(any(loom, shuttle), allow(dead_code))]
     pub(crate) fn add_busy(&self, index: usize, busy: Duration) {
         let ns = u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX);
         self.remotes[index].busy_ns.fetch_add(ns, Ordering::Relaxed);
@@ -194,7 +194,7 @@ impl Shared {
     /// oldest first, and a parked worker is woken if nobody is searching. Callable from
     /// any thread: the slot is an atomic pointer and the queues are stealable. Returns how
     /// many tasks moved.
-    #[cfg_attr(loom, allow(dead_code))]
+    #[cfg_attr(any(loom, shuttle), allow(dead_code))]
     pub(crate) fn hand_off(&self, index: usize) -> usize {
         if self.is_shutdown() {
             return 0;

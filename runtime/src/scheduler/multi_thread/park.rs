@@ -6,6 +6,41 @@ use std::time::Duration;
 use crate::driver::Driver;
 use crate::loom::{AtomicUsize, Condvar, Mutex, Ordering};
 
+/// The reactor-holder role: only ever taken with `try_lock`, never waited for.
+#[cfg(not(any(loom, shuttle)))]
+pub(crate) type DriverLock = Mutex<()>;
+
+/// Under loom the reactor-holder role is an atomic flag: loom models a `try_lock` racing
+/// an acquire of the same mutex as blocked until that mutex is released, and the holder
+/// keeps the role while it sleeps in the driver, so a loom mutex here would report a
+/// deadlock no real try-lock can have.
+#[cfg(any(loom, shuttle))]
+pub(crate) struct DriverLock(crate::loom::AtomicBool);
+
+#[cfg(any(loom, shuttle))]
+pub(crate) struct DriverGuard<'a>(&'a DriverLock);
+
+#[cfg(any(loom, shuttle))]
+impl DriverLock {
+    pub(crate) fn new((): ()) -> DriverLock {
+        DriverLock(crate::loom::AtomicBool::new(false))
+    }
+
+    pub(crate) fn try_lock(&self) -> Option<DriverGuard<'_>> {
+        self.0
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .ok()
+            .map(|_| DriverGuard(self))
+    }
+}
+
+#[cfg(any(loom, shuttle))]
+impl Drop for DriverGuard<'_> {
+    fn drop(&mut self) {
+        self.0 .0.store(false, Ordering::Release);
+    }
+}
+
 const EMPTY: usize = 0;
 const PARKED_CONDVAR: usize = 1;
 const PARKED_DRIVER: usize = 2;
@@ -41,7 +76,7 @@ impl Parker {
     pub(crate) fn park(
         &self,
         driver: &Driver,
-        driver_lock: &Mutex<()>,
+        driver_lock: &DriverLock,
         timeout: Option<Duration>,
     ) -> Parked {
         if self

@@ -1,7 +1,7 @@
 //! The run queues behind one small interface: crossbeam-deque normally, a
 //! `Mutex<VecDeque>` stand-in under loom (crossbeam is trusted; loom checks our protocols).
 
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 mod imp {
     use crossbeam_deque as cb;
 
@@ -87,7 +87,7 @@ mod imp {
     }
 }
 
-#[cfg(loom)]
+#[cfg(any(loom, shuttle))]
 mod imp {
     use std::collections::VecDeque;
 

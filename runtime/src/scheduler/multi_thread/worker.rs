@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::park::Parked;
 use super::queue::{Local, Steal};
 use super::{Queues, Shared, WATCH_INTERVAL, WATCH_QUIET_INTERVALS};
-use crate::loom::{Arc, AtomicU64, Ordering};
+use crate::loom::{thread, Arc, AtomicU64, Ordering};
 use crate::runtime::context;
 use crate::scheduler::{self, Handle};
 use crate::task::{Notified, RawTask};
@@ -49,16 +49,24 @@ pub(crate) struct Worker {
 pub(crate) fn launch(
     shared: &Arc<Shared>,
     locals: Vec<Queues>,
-) -> io::Result<Vec<std::thread::JoinHandle<()>>> {
+) -> io::Result<Vec<thread::JoinHandle<()>>> {
     let mut threads = Vec::with_capacity(locals.len());
     for (index, local) in locals.into_iter().enumerate() {
         let shared2 = shared.clone();
-        let spawned = std::thread::Builder::new()
+        #[cfg(any(loom, shuttle))]
+        crate::loom::stall::thread_spawning();
+        let spawned = thread::Builder::new()
             .name(format!("{}-{}", shared.thread_name, index))
-            .spawn(move || run(shared2, index, local));
+            .spawn(move || {
+                #[cfg(any(loom, shuttle))]
+                let _exit = StallExit::start();
+                run(shared2, index, local)
+            });
         match spawned {
             Ok(handle) => threads.push(handle),
             Err(e) => {
+                #[cfg(any(loom, shuttle))]
+                crate::loom::stall::thread_exited();
                 shared.begin_shutdown();
                 for t in threads {
                     let _ = t.join();
@@ -68,6 +76,26 @@ pub(crate) fn launch(
         }
     }
     Ok(threads)
+}
+
+/// Under loom: a worker is one of the runtime's threads for the model's deadlock check
+/// (`corio_sync::loom::stall`) from its start until it exits.
+#[cfg(any(loom, shuttle))]
+struct StallExit;
+
+#[cfg(any(loom, shuttle))]
+impl StallExit {
+    fn start() -> StallExit {
+        crate::loom::stall::become_participant();
+        StallExit
+    }
+}
+
+#[cfg(any(loom, shuttle))]
+impl Drop for StallExit {
+    fn drop(&mut self) {
+        crate::loom::stall::thread_exited();
+    }
 }
 
 fn run(shared: Arc<Shared>, index: usize, queues: Queues) {
@@ -370,6 +398,11 @@ impl Worker {
     /// Decides whether this parking worker watches for stuck LIFO slots (while any other
     /// worker is inside a poll). Returns true if it watches.
     fn watch(&self) -> bool {
+        if cfg!(any(loom, shuttle)) {
+            // Watching runs on real time (a timed park every interval); a model has none,
+            // and a stuck poll in a model is the model's own bug to find.
+            return false;
+        }
         let someone_polling = |shared: &Shared| {
             shared
                 .remotes
