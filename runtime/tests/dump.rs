@@ -287,6 +287,7 @@ fn states_polls_ages_and_the_running_worker() {
     let rt = Runtime::new().unwrap();
     within(LIMIT, move || {
         rt.block_on(async {
+            let before_spawn = Instant::now();
             let idle = TaskBuilder::new()
                 .name("idler")
                 .spawn(std::future::pending::<()>());
@@ -296,29 +297,46 @@ fn states_polls_ages_and_the_running_worker() {
                 }
                 std::future::pending::<()>().await;
             });
-            // A task that blocks its worker, so the dump sees it running there.
-            let (started_tx, started_rx) = std::sync::mpsc::channel();
+            // Both have run to their last wait (polls no longer change).
+            loop {
+                let dump = corio_runtime::dump();
+                if find(&dump, yielder.id()).polls() == Some(5)
+                    && find(&dump, idle.id()).polls() == Some(1)
+                {
+                    break;
+                }
+                settle().await;
+            }
+            // A task that blocks its worker until released, so the dump sees it running.
+            let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
             let busy = spawn(async move {
-                started_tx.send(()).unwrap();
-                std::thread::sleep(Duration::from_millis(400));
+                let _ = release_rx.recv_timeout(LIMIT);
             });
-            corio_blocking::to_thread(move || started_rx.recv().unwrap()).await;
-            corio_runtime::sleep(Duration::from_millis(150)).await;
-            let dump = corio_runtime::dump();
-            let i = find(&dump, idle.id());
-            assert_eq!(i.state(), TaskState::Idle);
-            assert_eq!(i.polls(), Some(1));
-            assert!(i.age().unwrap() >= Duration::from_millis(100), "{i}");
-            assert!(i.to_string().contains("Task-") && i.to_string().contains("'idler'"));
-            assert_eq!(find(&dump, yielder.id()).polls(), Some(5));
+            // Until the monitor has seen it running for a while (it samples every 25 ms).
+            let deadline = Instant::now() + LIMIT;
+            let dump = loop {
+                let dump = corio_runtime::dump();
+                let b = find(&dump, busy.id());
+                if b.running_for()
+                    .is_some_and(|d| d >= Duration::from_millis(50))
+                {
+                    break dump;
+                }
+                assert!(Instant::now() < deadline, "never seen running:\n{dump}");
+                settle().await;
+            };
             let b = find(&dump, busy.id());
             assert_eq!(b.state(), TaskState::Running, "{dump}");
             assert!(b.worker().is_some(), "{dump}");
-            assert!(
-                b.running_for().unwrap() >= Duration::from_millis(50),
-                "{dump}"
-            );
             assert!(b.to_string().contains("running on worker"), "{b}");
+            let i = find(&dump, idle.id());
+            assert_eq!(i.state(), TaskState::Idle);
+            assert_eq!(i.polls(), Some(1));
+            // A lower bound (short by at most one monitor tick): never more than the truth.
+            let age = i.age().unwrap();
+            assert!(age <= before_spawn.elapsed(), "{i}");
+            assert!(i.to_string().contains("Task-") && i.to_string().contains("'idler'"));
+            release_tx.send(()).unwrap();
             busy.await.unwrap();
             idle.cancel();
             yielder.cancel();

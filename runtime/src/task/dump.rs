@@ -12,7 +12,7 @@ use std::fmt;
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use corio_sync::trace::{self, Detail, Record, MAX_RECORDS};
+use corio_sync::trace::{self, Detail, Op, Record, MAX_RECORDS};
 
 use super::error::TaskId;
 use super::extra::ExtraSlot;
@@ -60,7 +60,7 @@ pub struct Dump {
 pub struct BlockOnDump {
     thread: Option<String>,
     running: bool,
-    awaiting: Vec<Awaiting>,
+    awaiting: Chain,
 }
 
 impl BlockOnDump {
@@ -101,7 +101,7 @@ impl BlockOnDump {
     /// });
     /// ```
     pub fn awaiting(&self) -> &[Awaiting] {
-        &self.awaiting
+        self.awaiting.as_slice()
     }
 }
 
@@ -123,7 +123,34 @@ pub struct TaskDump {
     worker: Option<usize>,
     running_for: Option<Duration>,
     parent: Option<TaskId>,
-    awaiting: Vec<Awaiting>,
+    awaiting: Chain,
+}
+
+static NO_OP: Op = Op {
+    name: "",
+    detail: Detail::None,
+};
+
+/// An await chain, inline (a dump of 100 000 tasks makes no allocation per task).
+#[derive(Debug, Clone, Copy)]
+struct Chain {
+    links: [Awaiting; MAX_RECORDS],
+    len: u8,
+}
+
+impl Chain {
+    const EMPTY: Chain = Chain {
+        links: [Awaiting {
+            op: &NO_OP,
+            value: 0,
+            at: None,
+        }; MAX_RECORDS],
+        len: 0,
+    };
+
+    fn as_slice(&self) -> &[Awaiting] {
+        &self.links[..self.len as usize]
+    }
 }
 
 /// One link of a task's await chain: what it waits for and where that was created.
@@ -148,8 +175,10 @@ pub struct TaskDump {
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Awaiting {
-    what: &'static str,
-    detail: AwaitDetail,
+    op: &'static Op,
+    /// The record's detail word; for a deadline, nanoseconds left at the dump (negative:
+    /// overdue). Compact, so a dump of many tasks stays small.
+    value: i64,
     at: Option<&'static Location<'static>>,
 }
 
@@ -185,7 +214,7 @@ impl Dump {
     pub(crate) fn collect(registry: &Registry, workers: usize, running: &[(usize, u64)]) -> Dump {
         let start = Instant::now();
         let sightings = registry.sightings();
-        let on_worker: HashMap<u64, usize> = running.iter().map(|&(w, t)| (t, w)).collect();
+        let births = sightings.births();
         let mut tasks = Vec::with_capacity(registry.len());
         registry.for_each(|task| {
             let snap = task.state().load();
@@ -196,15 +225,21 @@ impl Dump {
             let extra = &task.trailer().extra;
             let awaiting = chain(extra, start);
             let id = info.id();
-            let worker = (info.state() == TaskState::Running)
-                .then(|| on_worker.get(&id.as_u64()).copied())
-                .flatten();
+            // `running` has one entry per busy worker: a scan beats a map.
+            let worker = if info.state() == TaskState::Running {
+                running
+                    .iter()
+                    .find(|&&(_, t)| t == id.as_u64())
+                    .map(|&(w, _)| w)
+            } else {
+                None
+            };
             let running_for = worker
                 .and_then(|w| sightings.running_since(w, id.as_u64()))
                 .map(|since| start.saturating_duration_since(since));
             tasks.push(TaskDump {
                 polls: snap.polls(),
-                age: sightings.age(id, start),
+                age: births.age(id, start),
                 worker,
                 running_for,
                 parent: extra.group(),
@@ -212,7 +247,6 @@ impl Dump {
                 info,
             });
         });
-        tasks.sort_by_key(|t| t.info.id());
         let block_ons = registry
             .block_ons()
             .into_iter()
@@ -222,7 +256,7 @@ impl Dump {
                     thread: state.thread.clone(),
                     running,
                     awaiting: if running {
-                        Vec::new()
+                        Chain::EMPTY
                     } else {
                         chain(&state.slot, start)
                     },
@@ -249,7 +283,7 @@ impl Dump {
         &self.block_ons
     }
 
-    /// The tasks, by id (oldest first).
+    /// The tasks, in no particular order (`Display` prints them by id, oldest first).
     ///
     /// ```
     /// corio_runtime::run(async {
@@ -260,7 +294,7 @@ impl Dump {
         &self.tasks
     }
 
-    /// Iterates over the tasks, by id.
+    /// Iterates over the tasks, in no particular order.
     ///
     /// ```
     /// corio_runtime::run(async {
@@ -306,15 +340,15 @@ impl Dump {
 }
 
 /// The await chain in `slot`, outermost first (the records are innermost first).
-fn chain(slot: &ExtraSlot, now: Instant) -> Vec<Awaiting> {
+fn chain(slot: &ExtraSlot, now: Instant) -> Chain {
     let mut records = [None; MAX_RECORDS];
     let n = slot.awaiting(&mut records);
-    records[..n]
-        .iter()
-        .rev()
-        .flatten()
-        .map(|r| Awaiting::from_record(r, now))
-        .collect()
+    let mut chain = Chain::EMPTY;
+    for r in records[..n].iter().rev().flatten() {
+        chain.links[chain.len as usize] = Awaiting::from_record(r, now);
+        chain.len += 1;
+    }
+    chain
 }
 
 impl<'a> IntoIterator for &'a Dump {
@@ -438,32 +472,25 @@ impl TaskDump {
     /// });
     /// ```
     pub fn awaiting(&self) -> &[Awaiting] {
-        &self.awaiting
+        self.awaiting.as_slice()
     }
 }
 
 impl Awaiting {
     fn from_record(r: &Record, now: Instant) -> Awaiting {
-        let detail = match r.op.detail {
+        let value = match r.op.detail {
             Detail::Deadline => {
                 let deadline = trace::epoch() + Duration::from_nanos(r.detail);
                 match deadline.checked_duration_since(now) {
-                    Some(left) => AwaitDetail::TimeLeft(left),
-                    None => AwaitDetail::Overdue(now - deadline),
+                    Some(left) => i64::try_from(left.as_nanos()).unwrap_or(i64::MAX),
+                    None => -i64::try_from((now - deadline).as_nanos()).unwrap_or(i64::MAX),
                 }
             }
-            Detail::Fd => AwaitDetail::Fd(r.detail as i32),
-            Detail::Task => match std::num::NonZeroU64::new(r.detail) {
-                Some(id) => AwaitDetail::Task(TaskId::from_nonzero(id)),
-                None => AwaitDetail::None,
-            },
-            Detail::Count => AwaitDetail::Remaining(r.detail),
-            Detail::Signal => AwaitDetail::Signal(r.detail as i32),
-            _ => AwaitDetail::None,
+            _ => r.detail as i64,
         };
         Awaiting {
-            what: r.op.name,
-            detail,
+            op: r.op,
+            value,
             at: r.at,
         }
     }
@@ -479,7 +506,7 @@ impl Awaiting {
     /// });
     /// ```
     pub fn what(&self) -> &'static str {
-        self.what
+        self.op.name
     }
 
     /// The detail: time left, file descriptor, joined task...
@@ -495,7 +522,19 @@ impl Awaiting {
     /// });
     /// ```
     pub fn detail(&self) -> AwaitDetail {
-        self.detail
+        let v = self.value;
+        match self.op.detail {
+            Detail::Deadline if v >= 0 => AwaitDetail::TimeLeft(Duration::from_nanos(v as u64)),
+            Detail::Deadline => AwaitDetail::Overdue(Duration::from_nanos(v.unsigned_abs())),
+            Detail::Fd => AwaitDetail::Fd(v as i32),
+            Detail::Task => match std::num::NonZeroU64::new(v as u64) {
+                Some(id) => AwaitDetail::Task(TaskId::from_nonzero(id)),
+                None => AwaitDetail::None,
+            },
+            Detail::Count => AwaitDetail::Remaining(v as u64),
+            Detail::Signal => AwaitDetail::Signal(v as i32),
+            _ => AwaitDetail::None,
+        }
     }
 
     /// Where the awaited future was created (`None` where corio cannot know it, e.g. a
@@ -544,13 +583,14 @@ impl fmt::Display for AwaitDetail {
 /// `TcpStream::read (fd 7)`, `Task-17 (join)`.
 impl fmt::Display for Awaiting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let AwaitDetail::Task(id) = self.detail {
+        let detail = self.detail();
+        if let AwaitDetail::Task(id) = detail {
             // The joined task first: `Task-17 (join)`.
-            return write!(f, "Task-{id} ({})", self.what);
+            return write!(f, "Task-{id} ({})", self.op.name);
         }
-        f.write_str(self.what)?;
-        if self.detail != AwaitDetail::None {
-            write!(f, " ({})", self.detail)?;
+        f.write_str(self.op.name)?;
+        if detail != AwaitDetail::None {
+            write!(f, " ({detail})")?;
         }
         if let Some(at) = self.at {
             write!(f, " at {at}")?;
@@ -606,7 +646,7 @@ impl fmt::Display for Dump {
                 write!(f, " on thread '{name}'")?;
             }
             writeln!(f, "{}", if b.running { " · running" } else { "" })?;
-            for (depth, link) in b.awaiting.iter().enumerate() {
+            for (depth, link) in b.awaiting.as_slice().iter().enumerate() {
                 let lead = if depth == 0 { "awaits " } else { "  ↳ " };
                 writeln!(f, "    {}{lead}{link}", "  ".repeat(depth))?;
             }
@@ -620,7 +660,11 @@ impl fmt::Display for Dump {
             .collect();
         let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
         let mut roots = Vec::new();
-        for (i, t) in self.tasks.iter().enumerate() {
+        // By id: oldest first, at every level of the tree.
+        let mut order: Vec<usize> = (0..self.tasks.len()).collect();
+        order.sort_unstable_by_key(|&i| self.tasks[i].info.id());
+        for i in order {
+            let t = &self.tasks[i];
             match t.parent.and_then(|p| index.get(&p)) {
                 Some(&p) if p != i => children.entry(p).or_default().push(i),
                 _ => roots.push(i),
@@ -639,7 +683,7 @@ impl fmt::Display for Dump {
             let inner = format!("{prefix}{}", if last { "    " } else { "│   " });
             let kids = children.get(&i).map(Vec::as_slice).unwrap_or(&[]);
             let bar = if kids.is_empty() { "  " } else { "│ " };
-            for (depth, link) in t.awaiting.iter().enumerate() {
+            for (depth, link) in t.awaiting.as_slice().iter().enumerate() {
                 let lead = if depth == 0 { "awaits " } else { "  ↳ " };
                 writeln!(f, "{inner}{bar}{}{lead}{link}", "  ".repeat(depth))?;
             }

@@ -272,7 +272,7 @@ mod tests {
         let writer = {
             let slot = slot.clone();
             std::thread::spawn(move || {
-                for d in 1..200_000u64 {
+                for d in 1..20_000u64 {
                     slot.publish(Records::from_mut(&mut [rec(d), rec(d), rec(d)]));
                 }
             })

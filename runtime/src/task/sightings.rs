@@ -49,16 +49,14 @@ impl Sightings {
 
     /// A lower bound on the age of task `id` at `now` (zero for a task spawned since the
     /// last checkpoint); `None` if no checkpoint exists (no monitor thread).
+    #[cfg(test)]
     pub(crate) fn age(&self, id: TaskId, now: Instant) -> Option<Duration> {
-        let log = self.births.lock();
-        if log.is_empty() {
-            return None;
-        }
-        let i = log.partition_point(|&(next, _)| next <= id.as_u64());
-        Some(
-            log.get(i)
-                .map_or(Duration::ZERO, |&(_, at)| now.saturating_duration_since(at)),
-        )
+        self.births().age(id, now)
+    }
+
+    /// A copy of the birth log, for dating many tasks without taking the lock for each.
+    pub(crate) fn births(&self) -> Births {
+        Births(self.births.lock().clone())
     }
 
     /// Records that worker `index` is polling task `task` (0: none) since `since`.
@@ -78,6 +76,26 @@ impl Sightings {
             Some(Some((t, since))) if *t == task => Some(*since),
             _ => None,
         }
+    }
+}
+
+/// A copy of the birth log (see [`Sightings::births`]).
+#[derive(Debug)]
+pub(crate) struct Births(Vec<(u64, Instant)>);
+
+impl Births {
+    /// A lower bound on the age of task `id` at `now` (zero for a task spawned since the
+    /// last checkpoint); `None` if no checkpoint exists (no monitor thread).
+    pub(crate) fn age(&self, id: TaskId, now: Instant) -> Option<Duration> {
+        let log = &self.0;
+        if log.is_empty() {
+            return None;
+        }
+        let i = log.partition_point(|&(next, _)| next <= id.as_u64());
+        Some(
+            log.get(i)
+                .map_or(Duration::ZERO, |&(_, at)| now.saturating_duration_since(at)),
+        )
     }
 }
 
