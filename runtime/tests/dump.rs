@@ -26,6 +26,31 @@ async fn settle() {
     corio_runtime::sleep(Duration::from_millis(30)).await;
 }
 
+/// A dump taken once `ready` holds for it (tasks have reached the waits a test checks),
+/// retaking it every few milliseconds; panics with the last dump after a while.
+async fn dump_when(ready: impl Fn(&Dump) -> bool) -> Dump {
+    let deadline = Instant::now() + LIMIT / 2;
+    loop {
+        let dump = corio_runtime::dump();
+        if ready(&dump) {
+            return dump;
+        }
+        assert!(Instant::now() < deadline, "never ready:\n{dump}");
+        corio_runtime::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// True if task `id` is in the dump and awaits something.
+fn waiting(dump: &Dump, id: TaskId) -> bool {
+    dump.iter()
+        .any(|t| t.info().id() == id && !t.awaiting().is_empty())
+}
+
+/// A dump in which every task in `ids` awaits something.
+async fn dump_when_waiting(ids: &[TaskId]) -> Dump {
+    dump_when(|d| ids.iter().all(|&id| waiting(d, id))).await
+}
+
 fn find(dump: &Dump, id: TaskId) -> &TaskDump {
     dump.iter()
         .find(|t| t.info().id() == id)
@@ -68,8 +93,7 @@ fn sleep_and_wait_for_and_interval_name_their_deadline_and_line() {
             iv.tick().await;
             iv.tick().await;
         });
-        settle().await;
-        let dump = corio_runtime::dump();
+        let dump = dump_when_waiting(&[sleeper.id(), timed.id(), ticker.id()]).await;
         assert_eq!(chain(&dump, sleeper.id()), ["sleep"]);
         assert_eq!(line_of(&dump, sleeper.id(), 0), line_sleep);
         let left = find(&dump, sleeper.id()).awaiting()[0].detail();
@@ -136,9 +160,8 @@ fn every_sync_primitive_names_itself() {
             }),
             "oneshot::Receiver",
         ));
-        settle().await;
-
-        let dump = corio_runtime::dump();
+        let ids: Vec<_> = tasks.iter().map(|(t, _)| t.id()).collect();
+        let dump = dump_when_waiting(&ids).await;
         for (task, what) in &tasks {
             assert_eq!(chain(&dump, task.id()), [*what], "{dump}");
             let at = find(&dump, task.id()).awaiting()[0].location().unwrap();
@@ -193,9 +216,14 @@ fn joins_groups_gathers_and_to_thread_name_themselves() {
         let blocker = spawn(async move {
             corio_blocking::to_thread(move || release_rx.recv().ok()).await;
         });
-        settle().await;
-
-        let dump = corio_runtime::dump();
+        let ids = [joiner.id(), owner.id(), gatherer.id(), blocker.id()];
+        let owner_id = owner.id();
+        let dump = dump_when(|d| {
+            let children = d.iter().filter(|t| t.parent() == Some(owner_id));
+            ids.iter().all(|&id| waiting(d, id))
+                && children.filter(|t| !t.awaiting().is_empty()).count() == 3
+        })
+        .await;
         assert_eq!(chain(&dump, joiner.id()), ["join"]);
         assert_eq!(
             find(&dump, joiner.id()).awaiting()[0].to_string(),
@@ -268,8 +296,7 @@ fn socket_reads_name_the_type_and_fd() {
             let mut buf = [0u8; 8];
             let _ = client.read(&mut buf).await;
         });
-        settle().await;
-        let dump = corio_runtime::dump();
+        let dump = dump_when_waiting(&[reader.id()]).await;
         let r = find(&dump, reader.id());
         assert_eq!(r.awaiting()[0].what(), "TcpStream::read", "{dump}");
         assert_eq!(r.awaiting()[0].detail(), AwaitDetail::Fd(fd));
@@ -352,9 +379,14 @@ fn a_task_awaiting_nothing_corio_knows_has_an_empty_chain() {
             corio_runtime::sleep(Duration::from_millis(1)).await;
             std::future::pending::<()>().await;
         });
-        corio_runtime::sleep(Duration::from_millis(50)).await;
-        let dump = corio_runtime::dump();
-        assert!(find(&dump, t.id()).awaiting().is_empty(), "{dump}");
+        // First poll: pending on the sleep; second: pending on the foreign future.
+        let id = t.id();
+        let dump = dump_when(|d| {
+            d.iter()
+                .any(|t| t.info().id() == id && t.polls() == Some(2))
+        })
+        .await;
+        assert!(find(&dump, id).awaiting().is_empty(), "{dump}");
         t.cancel();
     });
 }
@@ -535,8 +567,7 @@ fn a_signal_wait_names_the_signal_not_its_pipe() {
         let waiter = spawn(async move {
             usr2.recv().await;
         });
-        settle().await;
-        let dump = corio_runtime::dump();
+        let dump = dump_when_waiting(&[waiter.id()]).await;
         let w = find(&dump, waiter.id());
         assert_eq!(chain(&dump, waiter.id()), ["Signal::recv"], "{dump}");
         assert_eq!(w.awaiting()[0].detail(), AwaitDetail::Signal(libc::SIGUSR2));
@@ -573,8 +604,14 @@ fn queue_waits_name_the_queue_type_and_line() {
             let mut s = q3;
             let _ = s.next().await;
         });
-        settle().await;
-        let dump = corio_runtime::dump();
+        let ids = [
+            getter.id(),
+            lifo_getter.id(),
+            putter.id(),
+            joiner.id(),
+            streamer.id(),
+        ];
+        let dump = dump_when_waiting(&ids).await;
         assert_eq!(
             chain(&dump, getter.id()),
             ["wait_for", "Queue::get"],
