@@ -1,7 +1,9 @@
 //! A minimal keep-alive HTTP/1.1 hello-world server, same code shape on corio and tokio,
 //! for the report's `wrk` run, and the same hello world served by hyper on each runtime
 //! (`corio+hyper` through `corio::hyper`, `tokio+hyper` through hyper-util's `TokioIo`).
-//! The report starts it in a child process.
+//! The report starts it in a child process. [`load`] is a fixed-size client (a given number
+//! of keep-alive requests on each of a given number of connections) for counting a server's
+//! instructions and system calls per request, which repeat exactly where timings do not.
 
 use std::convert::Infallible;
 use std::io::Write;
@@ -131,6 +133,58 @@ pub fn serve(runtime: &str) {
             panic!("unknown runtime {other:?}: expected corio, tokio, corio+hyper or tokio+hyper")
         }
     }
+}
+
+/// Sends `requests` keep-alive `GET /` requests, one at a time, on each of `conns`
+/// connections to `127.0.0.1:port` (one blocking thread per connection) and checks every
+/// response is a `200` with a body. Returns the number of responses read.
+pub fn load(port: u16, conns: usize, requests: usize) -> std::io::Result<usize> {
+    let threads: Vec<_> = (0..conns)
+        .map(|_| std::thread::spawn(move || load_one(port, requests)))
+        .collect();
+    let mut total = 0;
+    for t in threads {
+        total += t.join().expect("load thread panicked")?;
+    }
+    Ok(total)
+}
+
+fn load_one(port: u16, requests: usize) -> std::io::Result<usize> {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    s.set_nodelay(true)?;
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    for _ in 0..requests {
+        s.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")?;
+        // Read one response: the head, then Content-Length bytes of body.
+        loop {
+            if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = std::str::from_utf8(&buf[..end]).map_err(std::io::Error::other)?;
+                if !head.starts_with("HTTP/1.1 200") {
+                    return Err(std::io::Error::other(format!("bad response: {head}")));
+                }
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse().ok())?
+                    })
+                    .ok_or_else(|| std::io::Error::other("no content-length"))?;
+                if buf.len() >= end + 4 + len {
+                    buf.drain(..end + 4 + len);
+                    break;
+                }
+            }
+            let n = s.read(&mut chunk)?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+    Ok(requests)
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
-//! TCP echo over loopback: 50 connections × 200 round trips of 64 B per iteration, on
-//! corio, tokio, smol and async-std. The echo server (a spawned accept loop with a task per
-//! connection) runs on the same shared runtime as the clients and is started once,
+//! TCP echo over loopback: 50 connections × 200 (and × 2 000) round trips of 64 B per
+//! iteration, on corio, tokio, smol and async-std. The echo server (a spawned accept loop with a task
+//! per connection) runs on the same shared runtime as the clients and is started once,
 //! outside the timing; connecting is part of each iteration.
 
 use std::net::SocketAddr;
@@ -10,7 +10,6 @@ use crate::runtimes::{self, AsyncStd, Corio, Rt, Smol, Tokio};
 use crate::{time_iters, Workload};
 
 const CONNS: usize = 50;
-const ROUNDS: usize = 200;
 const MSG: usize = 64;
 
 fn corio_server() -> SocketAddr {
@@ -120,100 +119,107 @@ fn async_std_server() -> SocketAddr {
 
 /// The network workloads.
 pub fn workloads() -> Vec<Workload> {
-    vec![Workload::new("net", "tcp_echo_50x200x64B")
-        .variant("corio", |iters| {
-            let addr = corio_server();
-            time_iters(iters, || {
-                runtimes::corio().block_on(async {
-                    let clients: Vec<_> = (0..CONNS)
-                        .map(|_| {
-                            Corio::spawn_inside(async move {
-                                let mut s = corio::net::TcpStream::connect(addr).await.unwrap();
-                                s.set_nodelay(true).unwrap();
-                                let mut buf = [7u8; MSG];
-                                for _ in 0..ROUNDS {
-                                    s.write_all(&buf).await.unwrap();
-                                    s.read_exact(&mut buf).await.unwrap();
-                                }
-                            })
+    vec![
+        echo(Workload::new("net", "tcp_echo_50x200x64B"), 200),
+        echo(Workload::new("net", "tcp_echo_50x2000x64B"), 2_000),
+    ]
+}
+
+/// `w` with one variant per runtime: [`CONNS`] clients each doing `rounds` round trips.
+fn echo(w: Workload, rounds: usize) -> Workload {
+    w.variant("corio", move |iters| {
+        let addr = corio_server();
+        time_iters(iters, || {
+            runtimes::corio().block_on(async {
+                let clients: Vec<_> = (0..CONNS)
+                    .map(|_| {
+                        Corio::spawn_inside(async move {
+                            let mut s = corio::net::TcpStream::connect(addr).await.unwrap();
+                            s.set_nodelay(true).unwrap();
+                            let mut buf = [7u8; MSG];
+                            for _ in 0..rounds {
+                                s.write_all(&buf).await.unwrap();
+                                s.read_exact(&mut buf).await.unwrap();
+                            }
                         })
-                        .collect();
-                    for t in clients {
-                        t.await.unwrap();
-                    }
-                })
+                    })
+                    .collect();
+                for t in clients {
+                    t.await.unwrap();
+                }
             })
         })
-        .variant("tokio", |iters| {
-            let addr = tokio_server();
-            time_iters(iters, || {
-                runtimes::tokio().block_on(async {
-                    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-                    let clients: Vec<_> = (0..CONNS)
-                        .map(|_| {
-                            Tokio::spawn_inside(async move {
-                                let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-                                s.set_nodelay(true).unwrap();
-                                let mut buf = [7u8; MSG];
-                                for _ in 0..ROUNDS {
-                                    s.write_all(&buf).await.unwrap();
-                                    s.read_exact(&mut buf).await.unwrap();
-                                }
-                            })
+    })
+    .variant("tokio", move |iters| {
+        let addr = tokio_server();
+        time_iters(iters, || {
+            runtimes::tokio().block_on(async {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let clients: Vec<_> = (0..CONNS)
+                    .map(|_| {
+                        Tokio::spawn_inside(async move {
+                            let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+                            s.set_nodelay(true).unwrap();
+                            let mut buf = [7u8; MSG];
+                            for _ in 0..rounds {
+                                s.write_all(&buf).await.unwrap();
+                                s.read_exact(&mut buf).await.unwrap();
+                            }
                         })
-                        .collect();
-                    for t in clients {
-                        t.await.unwrap();
-                    }
-                })
+                    })
+                    .collect();
+                for t in clients {
+                    t.await.unwrap();
+                }
             })
         })
-        .variant("smol", |iters| {
-            let addr = smol_server();
-            time_iters(iters, || {
-                smol::block_on(async {
-                    use smol::io::{AsyncReadExt, AsyncWriteExt};
-                    let clients: Vec<_> = (0..CONNS)
-                        .map(|_| {
-                            Smol::spawn_inside(async move {
-                                let mut s = smol::net::TcpStream::connect(addr).await.unwrap();
-                                s.set_nodelay(true).unwrap();
-                                let mut buf = [7u8; MSG];
-                                for _ in 0..ROUNDS {
-                                    s.write_all(&buf).await.unwrap();
-                                    s.read_exact(&mut buf).await.unwrap();
-                                }
-                            })
+    })
+    .variant("smol", move |iters| {
+        let addr = smol_server();
+        time_iters(iters, || {
+            smol::block_on(async {
+                use smol::io::{AsyncReadExt, AsyncWriteExt};
+                let clients: Vec<_> = (0..CONNS)
+                    .map(|_| {
+                        Smol::spawn_inside(async move {
+                            let mut s = smol::net::TcpStream::connect(addr).await.unwrap();
+                            s.set_nodelay(true).unwrap();
+                            let mut buf = [7u8; MSG];
+                            for _ in 0..rounds {
+                                s.write_all(&buf).await.unwrap();
+                                s.read_exact(&mut buf).await.unwrap();
+                            }
                         })
-                        .collect();
-                    for t in clients {
-                        t.await;
-                    }
-                })
+                    })
+                    .collect();
+                for t in clients {
+                    t.await;
+                }
             })
         })
-        .variant("async-std", |iters| {
-            let addr = async_std_server();
-            time_iters(iters, || {
-                AsyncStd::get().block_on(async {
-                    use async_std::io::{ReadExt, WriteExt};
-                    let clients: Vec<_> = (0..CONNS)
-                        .map(|_| {
-                            AsyncStd::spawn_inside(async move {
-                                let mut s = async_std::net::TcpStream::connect(addr).await.unwrap();
-                                s.set_nodelay(true).unwrap();
-                                let mut buf = [7u8; MSG];
-                                for _ in 0..ROUNDS {
-                                    s.write_all(&buf).await.unwrap();
-                                    s.read_exact(&mut buf).await.unwrap();
-                                }
-                            })
+    })
+    .variant("async-std", move |iters| {
+        let addr = async_std_server();
+        time_iters(iters, || {
+            AsyncStd::get().block_on(async {
+                use async_std::io::{ReadExt, WriteExt};
+                let clients: Vec<_> = (0..CONNS)
+                    .map(|_| {
+                        AsyncStd::spawn_inside(async move {
+                            let mut s = async_std::net::TcpStream::connect(addr).await.unwrap();
+                            s.set_nodelay(true).unwrap();
+                            let mut buf = [7u8; MSG];
+                            for _ in 0..rounds {
+                                s.write_all(&buf).await.unwrap();
+                                s.read_exact(&mut buf).await.unwrap();
+                            }
                         })
-                        .collect();
-                    for t in clients {
-                        t.await;
-                    }
-                })
+                    })
+                    .collect();
+                for t in clients {
+                    t.await;
+                }
             })
-        })]
+        })
+    })
 }

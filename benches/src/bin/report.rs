@@ -238,7 +238,7 @@ fn http_section(cfg: &Config) {
     }
     // Pairs compared round by round: (raw corio, raw tokio) and (corio+hyper, tokio+hyper).
     let runtimes = ["corio", "tokio", "corio+hyper", "tokio+hyper"];
-    let mut results: Vec<Vec<(f64, f64)>> = vec![Vec::new(); runtimes.len()];
+    let mut results: Vec<Vec<(f64, f64, f64)>> = vec![Vec::new(); runtimes.len()];
     for round in 0..cfg.http_rounds {
         eprintln!("http round {}/{}", round + 1, cfg.http_rounds);
         for k in 0..runtimes.len() {
@@ -249,20 +249,23 @@ fn http_section(cfg: &Config) {
             }
         }
     }
-    println!("| runtime | requests/s (median) | min–max | server CPU µs/request (median) |");
-    println!("|---|---|---|---|");
+    println!(
+        "| runtime | requests/s (median) | min–max | server CPU µs/request (median) | of which user |"
+    );
+    println!("|---|---|---|---|---|");
     for (rt, rs) in runtimes.iter().zip(&results) {
         if rs.is_empty() {
             continue;
         }
-        let med = |f: fn(&(f64, f64)) -> f64| {
+        let med = |f: fn(&(f64, f64, f64)) -> f64| {
             let mut xs: Vec<f64> = rs.iter().map(f).collect();
             xs.sort_by(f64::total_cmp);
             (xs[xs.len() / 2], xs[0], xs[xs.len() - 1])
         };
         let (rps, lo, hi) = med(|r| r.0);
         let (cpu, _, _) = med(|r| r.1);
-        println!("| {rt} | {rps:.0} | {lo:.0}–{hi:.0} | {cpu:.1} |");
+        let (user, _, _) = med(|r| r.2);
+        println!("| {rt} | {rps:.0} | {lo:.0}–{hi:.0} | {cpu:.2} | {user:.2} |");
     }
     // Host noise moves both runtimes together within a round (they run back to back), so
     // the per-round ratio is steadier than the ratio of the medians.
@@ -271,7 +274,7 @@ fn http_section(cfg: &Config) {
         if n != cfg.http_rounds || n == 0 {
             continue;
         }
-        let ratios = |f: fn(&(f64, f64)) -> f64| {
+        let ratios = |f: fn(&(f64, f64, f64)) -> f64| {
             let mut xs: Vec<f64> = (0..n)
                 .map(|k| f(&results[a][k]) / f(&results[b][k]))
                 .collect();
@@ -280,26 +283,30 @@ fn http_section(cfg: &Config) {
         };
         let (rps, rlo, rhi) = ratios(|r| r.0);
         let (cpu, clo, chi) = ratios(|r| r.1);
+        let (user, ulo, uhi) = ratios(|r| r.2);
         println!(
             "\nPer-round {}/{}, median (min–max): requests/s {rps:.2} ({rlo:.2}–{rhi:.2}), \
-             CPU per request {cpu:.2} ({clo:.2}–{chi:.2}).",
+             CPU per request {cpu:.2} ({clo:.2}–{chi:.2}), user CPU per request {user:.2} \
+             ({ulo:.2}–{uhi:.2}).",
             runtimes[a], runtimes[b]
         );
     }
 }
 
-/// Clock ticks of user + system CPU time used so far by process `pid`.
-fn cpu_ticks(pid: u32) -> Result<u64, String> {
+/// Clock ticks of (user, system) CPU time used so far by process `pid`.
+fn cpu_ticks(pid: u32) -> Result<(u64, u64), String> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| e.to_string())?;
     // Fields after the `(comm)`: state is field 3; utime and stime are fields 14 and 15.
     let after = &stat[stat.rfind(')').ok_or("bad stat")? + 2..];
     let fields: Vec<&str> = after.split_whitespace().collect();
     let utime: u64 = fields[11].parse().map_err(|_| "utime")?;
     let stime: u64 = fields[12].parse().map_err(|_| "stime")?;
-    Ok(utime + stime)
+    Ok((utime, stime))
 }
 
-fn http_run(rt: &str, seconds: u32) -> Result<(f64, f64), String> {
+/// One wrk run against a fresh `rt` server: requests/s, server CPU µs per request and its
+/// user-space part.
+fn http_run(rt: &str, seconds: u32) -> Result<(f64, f64, f64), String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut child = Command::new(exe)
         .args(["--http-server", rt])
@@ -343,8 +350,10 @@ fn http_run(rt: &str, seconds: u32) -> Result<(f64, f64), String> {
             return Err(format!("wrk saw errors: {}", errors.trim()));
         }
         let tick_us = 1e6 / clock_ticks_per_second();
-        let cpu_us = (after - before) as f64 * tick_us / requests.max(1.0);
-        Ok((rps, cpu_us))
+        let per_request = |ticks: u64| ticks as f64 * tick_us / requests.max(1.0);
+        let user_us = per_request(after.0 - before.0);
+        let cpu_us = user_us + per_request(after.1 - before.1);
+        Ok((rps, cpu_us, user_us))
     })();
     let _ = child.kill();
     let _ = child.wait();

@@ -3,8 +3,10 @@
 //! Owns the object; dropping it (or [`PollEvented::into_inner`]) deletes the fd from the
 //! poller before the object is closed, as `polling`'s `add` contract requires.
 
-use std::io;
+use std::cell::Cell;
+use std::io::{self, Read};
 use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::task::{ready, Context, Poll};
 
 use corio_sync::coop;
@@ -22,7 +24,19 @@ pub(crate) struct PollEvented<T: AsRawFd> {
     io: Option<T>,
     /// What a task waiting on it awaits, per direction, for task dumps.
     names: &'static IoNames,
+    /// Stream reads: whether they ask the kernel for the bytes left (`BYTES_LEFT_*`).
+    bytes_left: AtomicU8,
 }
+
+/// No read has filled its buffer yet: reads are plain.
+const BYTES_LEFT_UNASKED: u8 = 0;
+/// Reads ask the kernel for the bytes left (`TCP_INQ` is on).
+const BYTES_LEFT_ASKED: u8 = 1;
+/// The kernel refused: reads stay plain.
+const BYTES_LEFT_UNAVAILABLE: u8 = 2;
+/// `TCP_INQ` is on but the last asking read came back short: reads are plain (cheaper)
+/// until one fills its buffer again.
+const BYTES_LEFT_IDLE: u8 = 3;
 
 /// Task-dump names of the two directions of an I/O object (`TcpStream::read (fd 7)`).
 #[derive(Debug)]
@@ -92,6 +106,7 @@ impl<T: AsRawFd + Named> PollEvented<T> {
             sched,
             io: Some(io),
             names: T::NAMES,
+            bytes_left: AtomicU8::new(BYTES_LEFT_UNASKED),
         })
     }
 }
@@ -163,6 +178,71 @@ impl<T: AsRawFd> PollEvented<T> {
                 self.sched.clear_after_short_transfer(ev);
             }
         })
+    }
+
+    /// A TCP stream read ([`PollEvented::poll_transfer`] for reads, plus): once a read
+    /// has filled its buffer exactly, the stream switches `TCP_INQ` on and later reads
+    /// learn from the kernel how many bytes they left behind. None left means the
+    /// receive queue is drained, so readiness is cleared as after a short read, and the
+    /// next read waits for the next edge instead of failing with `EAGAIN` first (a
+    /// `read_exact` of a whole message, then a wait, is one system call instead of two).
+    /// An asking read (`recvmsg(2)` with a control buffer) costs more than a plain one,
+    /// so a stream asks only while its reads keep filling their buffers: after a short
+    /// one it reads plainly until a read fills its buffer again.
+    ///
+    /// Sound for the same reason as the short-transfer clear: the clear only happens if
+    /// no event arrived since the readiness was observed, bytes that arrive later bring a
+    /// new edge, and a half-close is a sticky bit that no clear removes.
+    pub(crate) fn poll_read_asking_bytes_left(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>>
+    where
+        for<'a> &'a T: Read,
+    {
+        let len = buf.len();
+        let asking = self.bytes_left.load(Ordering::Relaxed) == BYTES_LEFT_ASKED;
+        let left = Cell::new(None);
+        self.poll_io_then(
+            cx,
+            Direction::Read,
+            |s| {
+                if asking {
+                    let (n, l) = crate::net::tcp::inq::recv(s.as_raw_fd(), buf)?;
+                    left.set(l);
+                    Ok(n)
+                } else {
+                    let mut s = s;
+                    s.read(buf)
+                }
+            },
+            |r, ev| {
+                let Ok(n) = *r else { return };
+                if n == 0 || !self.sched.clears_after_short_transfer() {
+                    return;
+                }
+                if n < len || left.get() == Some(0) {
+                    self.sched.clear_after_short_transfer(ev);
+                }
+                // Racing readers of one stream (a shared half) only race on this hint.
+                let next = match (self.bytes_left.load(Ordering::Relaxed), n < len) {
+                    (BYTES_LEFT_ASKED, true) => BYTES_LEFT_IDLE,
+                    (BYTES_LEFT_IDLE, false) => BYTES_LEFT_ASKED,
+                    (BYTES_LEFT_UNASKED, false) => {
+                        if crate::net::tcp::inq::enable(self.get_ref().as_raw_fd()) {
+                            BYTES_LEFT_ASKED
+                        } else {
+                            BYTES_LEFT_UNAVAILABLE
+                        }
+                    }
+                    (state, _) => state,
+                };
+                if next != self.bytes_left.load(Ordering::Relaxed) {
+                    self.bytes_left.store(next, Ordering::Relaxed);
+                }
+            },
+        )
     }
 
     /// [`PollEvented::poll_io`], running `done` on the final result with its readiness.

@@ -357,9 +357,14 @@ impl ScheduledIo {
     /// poller reports edges and half-closes — otherwise a peer's FIN that arrived with the
     /// last data would never be seen again.
     pub(crate) fn clear_after_short_transfer(&self, ev: ReadyEvent) {
-        if Selector::REPORTS_READ_CLOSED && self.edge {
+        if self.clears_after_short_transfer() {
             self.clear_readiness(ev);
         }
+    }
+
+    /// Whether [`ScheduledIo::clear_after_short_transfer`] clears anything for this source.
+    pub(crate) fn clears_after_short_transfer(&self) -> bool {
+        Selector::REPORTS_READ_CLOSED && self.edge
     }
 
     /// Oneshot mode: arms the poller for `want`; if the poller refuses the fd, marks it

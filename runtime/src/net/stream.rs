@@ -64,15 +64,34 @@ macro_rules! impl_futures_io {
 }
 pub(crate) use impl_futures_io;
 
+/// A byte-stream socket: can its reads say how many bytes they left behind?
+pub(crate) trait StreamSocket: AsRawFd {
+    /// Reads can ask the kernel for the bytes left in the receive queue (`TCP_INQ`), so a
+    /// read that fills its buffer exactly need not be followed by one failing with
+    /// `EAGAIN` before the task waits.
+    const ASKS_BYTES_LEFT: bool;
+}
+
+impl StreamSocket for std::net::TcpStream {
+    const ASKS_BYTES_LEFT: bool = crate::net::tcp::inq::SUPPORTED;
+}
+
+impl StreamSocket for std::os::unix::net::UnixStream {
+    const ASKS_BYTES_LEFT: bool = false;
+}
+
 pub(crate) fn poll_read<T>(
     io: &PollEvented<T>,
     cx: &mut Context<'_>,
     buf: &mut [u8],
 ) -> Poll<io::Result<usize>>
 where
-    T: AsRawFd,
+    T: StreamSocket,
     for<'a> &'a T: Read,
 {
+    if T::ASKS_BYTES_LEFT {
+        return io.poll_read_asking_bytes_left(cx, buf);
+    }
     let len = buf.len();
     io.poll_transfer(cx, Direction::Read, len, |s| {
         let mut s = s;
@@ -113,7 +132,7 @@ where
 
 pub(crate) async fn read<T>(io: &PollEvented<T>, buf: &mut [u8]) -> io::Result<usize>
 where
-    T: AsRawFd,
+    T: StreamSocket,
     for<'a> &'a T: Read,
 {
     poll_fn(|cx| poll_read(io, cx, buf)).await
@@ -121,7 +140,7 @@ where
 
 pub(crate) async fn read_exact<T>(io: &PollEvented<T>, mut buf: &mut [u8]) -> io::Result<()>
 where
-    T: AsRawFd,
+    T: StreamSocket,
     for<'a> &'a T: Read,
 {
     while !buf.is_empty() {

@@ -178,6 +178,103 @@ fn a_short_read_waits_for_the_next_event_instead_of_reading_again() {
 }
 
 #[test]
+fn a_tcp_read_that_fills_its_buffer_and_drains_the_socket_waits_without_reading_again() {
+    // Edge mode: once a TCP read has filled its buffer, later reads ask the kernel how many
+    // bytes they left behind (`TCP_INQ`); none left clears readiness as a short read does,
+    // so the next read waits for an event without calling `read`. Bytes left, bytes that
+    // arrive later and a half-close are all still seen. Oneshot mode always tries again.
+    use std::io::{Read, Write};
+    use std::task::{Context, Poll};
+
+    use crate::driver::poll_evented::PollEvented;
+    use crate::driver::Direction;
+
+    let settle = || std::thread::sleep(Duration::from_millis(100));
+    for (h, edge) in [(Harness::new(), true), (Harness::oneshot(), false)] {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        client.set_nodelay(true).unwrap();
+        let (server, _) = l.accept().unwrap();
+        server.set_nonblocking(true).unwrap();
+        let io = PollEvented::with_driver(h.driver.clone(), server).unwrap();
+        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+        let mut buf = [0; 8];
+        let mut read_once = |io: &PollEvented<std::net::TcpStream>, buf: &mut [u8; 8]| {
+            let mut calls = 0;
+            let r = io.poll_transfer(&mut cx, Direction::Read, buf.len(), |mut s| {
+                calls += 1;
+                s.read(buf)
+            });
+            (r, calls)
+        };
+
+        // The first full read is plain (and switches the kernel's count on).
+        client.write_all(b"12345678").unwrap();
+        settle();
+        let first = stream::poll_read(
+            &io,
+            &mut Context::from_waker(futures::task::noop_waker_ref()),
+            &mut buf,
+        );
+        assert!(matches!(first, Poll::Ready(Ok(8))), "{first:?}");
+        // 16 bytes: a full read leaves 8, so readiness stays and the next read gets them.
+        client.write_all(b"abcdefghABCDEFGH").unwrap();
+        settle();
+        let full = stream::poll_read(
+            &io,
+            &mut Context::from_waker(futures::task::noop_waker_ref()),
+            &mut buf,
+        );
+        assert!(matches!(full, Poll::Ready(Ok(8))), "{full:?}");
+        assert_eq!(&buf, b"abcdefgh");
+        // The full read that drained the socket: nothing left.
+        let drained = stream::poll_read(
+            &io,
+            &mut Context::from_waker(futures::task::noop_waker_ref()),
+            &mut buf,
+        );
+        assert!(matches!(drained, Poll::Ready(Ok(8))), "{drained:?}");
+        assert_eq!(&buf, b"ABCDEFGH");
+        let (next, calls) = read_once(&io, &mut buf);
+        assert!(next.is_pending(), "{next:?}");
+        assert_eq!(
+            calls,
+            usize::from(!edge),
+            "read attempts after a full read that drained the socket (edge: {edge})"
+        );
+
+        // Bytes that arrive later bring an event: the read goes through.
+        client.write_all(b"87654321").unwrap();
+        let n = h
+            .block_on(
+                within(5),
+                std::future::poll_fn(|cx| stream::poll_read(&io, cx, &mut buf)),
+            )
+            .unwrap();
+        assert_eq!(&buf[..n], b"87654321");
+
+        // A half-close that arrives with the last bytes: the read after them sees EOF.
+        client.write_all(b"lastword").unwrap();
+        client.shutdown(std::net::Shutdown::Write).unwrap();
+        settle();
+        let mut got = Vec::new();
+        loop {
+            let n = h
+                .block_on(
+                    within(5),
+                    std::future::poll_fn(|cx| stream::poll_read(&io, cx, &mut buf)),
+                )
+                .unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(got, b"lastword");
+    }
+}
+
+#[test]
 fn a_connect_completed_before_its_first_wait_is_not_lost() {
     // Edge mode reports a socket that is already connected as soon as it is registered
     // (on loopback the handshake is done before `connect` returns). When another thread

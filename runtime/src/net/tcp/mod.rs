@@ -1,6 +1,7 @@
 //! TCP: [`TcpListener`], [`TcpStream`] and its owned halves ([`OwnedReadHalf`],
 //! [`OwnedWriteHalf`]).
 
+pub(crate) mod inq;
 mod listener;
 mod split;
 mod stream;

@@ -155,6 +155,11 @@ impl Parker {
         }
     }
 
+    /// Whether the worker is (about to be) blocked in the driver, or dispatching from it.
+    pub(crate) fn is_in_driver(&self) -> bool {
+        self.state.load(Ordering::SeqCst) == PARKED_DRIVER
+    }
+
     /// Wakes the worker (now, or at its next `park`).
     pub(crate) fn unpark(&self, driver: &Driver) {
         match self.state.swap(NOTIFIED, Ordering::SeqCst) {
