@@ -474,6 +474,7 @@ impl<T> fmt::Debug for Put<'_, T> {
 }
 
 impl<T> Put<'_, T> {
+    #[inline(always)]
     fn poll_inner(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -550,11 +551,12 @@ impl<T> Put<'_, T> {
 impl<T> Future for Put<'_, T> {
     type Output = Result<(), QueueShutDown<T>>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let (op, at) = (&self.core.ops.put, self.at);
-        let out = self.poll_inner(cx);
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // The queue's names are read only when waiting: the core's cache line is
+        // contended, and a ready poll should not touch it for a dump.
+        let out = self.as_mut().poll_inner(cx);
         if out.is_pending() {
-            trace::record(op, 0, at);
+            trace::record(&self.core.ops.put, 0, self.at);
         }
         out
     }
@@ -644,6 +646,7 @@ impl<T> fmt::Debug for Get<'_, T> {
 }
 
 impl<T> Get<'_, T> {
+    #[inline(always)]
     fn poll_inner(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, QueueShutDown>> {
         // SAFETY: nothing is moved out of the pinned future; the waiter stays in place.
         let this = unsafe { self.get_unchecked_mut() };
@@ -656,11 +659,12 @@ impl<T> Get<'_, T> {
 impl<T> Future for Get<'_, T> {
     type Output = Result<T, QueueShutDown>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let (op, at) = (&self.core.ops.get, self.at);
-        let out = self.poll_inner(cx);
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // The queue's names are read only when waiting: the core's cache line is
+        // contended, and a ready poll should not touch it for a dump.
+        let out = self.as_mut().poll_inner(cx);
         if out.is_pending() {
-            trace::record(op, 0, at);
+            trace::record(&self.core.ops.get, 0, self.at);
         }
         out
     }
@@ -713,6 +717,7 @@ impl<T> fmt::Debug for Join<'_, T> {
 }
 
 impl<T> Join<'_, T> {
+    #[inline(always)]
     fn poll_inner(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         ready!(coop::poll_proceed(cx));
         // SAFETY: nothing is moved out of the pinned future; the waiter stays in place.
@@ -751,11 +756,12 @@ impl<T> Join<'_, T> {
 impl<T> Future for Join<'_, T> {
     type Output = ();
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let (op, at) = (&self.core.ops.join, self.at);
-        let out = self.poll_inner(cx);
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // The queue's names are read only when waiting: the core's cache line is
+        // contended, and a ready poll should not touch it for a dump.
+        let out = self.as_mut().poll_inner(cx);
         if out.is_pending() {
-            trace::record(op, 0, at);
+            trace::record(&self.core.ops.join, 0, self.at);
         }
         out
     }
