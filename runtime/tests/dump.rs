@@ -627,3 +627,37 @@ fn queue_waits_name_the_queue_type_and_line() {
         }
     });
 }
+
+#[test]
+fn wait_and_as_completed_name_themselves_not_the_tasks_they_poll() {
+    use corio_runtime::ReturnWhen;
+    run(async {
+        let waiter = spawn(async {
+            let never = spawn(std::future::pending::<()>());
+            let (done, pending) =
+                corio_runtime::wait([never], ReturnWhen::AllCompleted, None).await;
+            drop((done, pending));
+        });
+        let streamer = spawn(async {
+            let never = spawn(std::future::pending::<()>());
+            let mut stream = corio_runtime::as_completed([never]);
+            let _ = stream.next().await;
+        });
+        let gatherer = spawn(async {
+            let r: Result<Vec<()>, ()> =
+                corio_runtime::try_gather([std::future::pending::<Result<(), ()>>()]).await;
+            drop(r);
+        });
+        let dump = dump_when_waiting(&[waiter.id(), streamer.id(), gatherer.id()]).await;
+        assert_eq!(chain(&dump, waiter.id()), ["wait"], "{dump}");
+        assert_eq!(
+            find(&dump, waiter.id()).awaiting()[0].detail(),
+            AwaitDetail::Remaining(1)
+        );
+        assert_eq!(chain(&dump, streamer.id()), ["as_completed"], "{dump}");
+        assert_eq!(chain(&dump, gatherer.id()), ["try_gather"], "{dump}");
+        for t in [waiter, streamer, gatherer] {
+            t.cancel();
+        }
+    });
+}
