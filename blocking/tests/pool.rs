@@ -103,7 +103,15 @@ fn elastic_64_sleeps_run_concurrently() {
         "only {} threads",
         pool.thread_count()
     );
-    assert!(pool.thread_count() <= 64);
+    // Not one thread per job: growth is a tree of spawns that reads the queue's length
+    // before its CAS, so under load a grow can act on a length other threads have already
+    // shortened. Each such spawn is `starting`, and at most 4 start at once, so the
+    // overshoot is a few threads (which find the queue empty and idle out).
+    assert!(
+        pool.thread_count() <= 64 + 4,
+        "{} threads for 64 jobs",
+        pool.thread_count()
+    );
 }
 
 #[test]

@@ -21,9 +21,9 @@
 //!   guard against;
 //! * `tasks_in_models`: user-style models of code that uses corio's task API,
 //!   `loom::model(|| corio::run(...))` (workers on loom threads, virtual time), with broken
-//!   user programs loom must catch;
-//! * `shuttle_tasks` (`RUSTFLAGS="--cfg shuttle"`, `--target-dir target/shuttle`): the same
-//!   user code under shuttle's randomized schedulers, for programs too large for loom.
+//!   user programs loom must catch; built with `RUSTFLAGS="--cfg shuttle"` (and
+//!   `--target-dir target/shuttle`) the same file runs under shuttle's randomized
+//!   schedulers, for programs too large for loom.
 //!
 //! This library holds what they share (only under `cfg(loom)`):
 //!

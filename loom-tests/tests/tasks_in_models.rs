@@ -1,9 +1,14 @@
 //! Model-checking code that uses corio's *task API*, written the way a user would:
-//! `loom::model(|| corio::run(async { ... }))`. Under `--cfg loom` the runtime's workers
-//! are loom threads, its scheduler runs on loom's atomics and locks, `to_thread` runs on a
-//! loom thread, and time is virtual (timers fire in deadline order at whatever point the
-//! model picks; with nothing else to run, time jumps to the next deadline). loom explores
-//! the interleavings of the user's tasks *and* of corio's internals.
+//! `corio::run(async { ... })` inside a model. One set of programs, two checkers:
+//!
+//! * `RUSTFLAGS="--cfg loom"`: `loom::model` explores every interleaving (up to the
+//!   preemption bound) of the user's tasks *and* of corio's internals. The runtime's
+//!   workers are loom threads, its scheduler runs on loom's atomics and locks, `to_thread`
+//!   runs on a loom thread, and time is virtual (timers fire in deadline order at whatever
+//!   point the model picks; with nothing else to run, time jumps to the next deadline).
+//! * `RUSTFLAGS="--cfg shuttle"`: the same programs under shuttle's randomized schedulers
+//!   (`check_random` and PCT, a fixed seed and number of schedules each), for programs too
+//!   large for exhaustive loom. A failing schedule is printed by shuttle and replays from it.
 //!
 //! The user-style models:
 //! * a `TaskGroup` whose failing child cancels its sibling (the sibling's cleanup ran, the
@@ -12,19 +17,52 @@
 //! * a `wait_for` race whose two outcomes are both reached;
 //! * a tour of the rest (`join!`, `wait`, `as_completed`, `cancel`, `yield_now`,
 //!   `to_thread`, `sleep` ordering);
-//! * broken programs loom catches (`#[should_panic]`), each next to its fixed twin: a lost
-//!   wake-up written with a flag and an `Event`, and a cancel that leaks a `Semaphore`
+//! * broken programs the checker catches (`#[should_panic]`), each next to its fixed twin: a
+//!   lost wake-up written with a flag and an `Event`, and a cancel that leaks a `Semaphore`
 //!   permit through a hand-written guard.
-#![cfg(loom)]
+#![cfg(any(loom, shuttle))]
 
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Duration;
 
 use corio::sync::{Event, Mutex, Semaphore};
 use corio::{Builder, ReturnWhen, TaskGroup};
+#[cfg(loom)]
 use corio_loom_tests::explore;
-use loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
-use loom::sync::Arc;
+#[cfg(loom)]
+use loom::sync::{
+    atomic::{AtomicBool, Ordering::SeqCst},
+    Arc,
+};
+#[cfg(all(shuttle, not(loom)))]
+use shuttle::sync::{
+    atomic::{AtomicBool, Ordering::SeqCst},
+    Arc,
+};
+
+/// Which checker runs the models, for the printed counts.
+const CHECKER: &str = if cfg!(loom) { "loom" } else { "shuttle" };
+
+/// Iterations of each scheduler per model.
+#[cfg(all(shuttle, not(loom)))]
+const ITERATIONS: usize = 2000;
+
+/// The seed of both schedulers: the same schedules in every run, so CI sees the same
+/// result. (`SHUTTLE_RANDOM_SEED` overrides it, e.g. to replay a schedule shuttle printed.)
+#[cfg(all(shuttle, not(loom)))]
+const SEED: u64 = 0x5EED_C0_10;
+
+/// Runs `f` under shuttle's random scheduler, then under PCT (depth 3), `ITERATIONS`
+/// schedules each.
+#[cfg(all(shuttle, not(loom)))]
+fn explore<F: Fn() + Send + Sync + 'static>(name: &str, f: F) {
+    let f = std::sync::Arc::new(f);
+    let g = f.clone();
+    shuttle::check_random_with_seed(move || f(), SEED, ITERATIONS);
+    let pct = shuttle::scheduler::PctScheduler::new_from_seed(SEED, 3, ITERATIONS);
+    shuttle::Runner::new(pct, Default::default()).run(move || g());
+    println!("shuttle: {name}: {} schedules", 2 * ITERATIONS);
+}
 
 /// A runtime with one worker: a smaller state space where two workers add nothing.
 fn one_worker() -> corio::Runtime {
@@ -116,7 +154,7 @@ fn wait_for_race_reaches_both_outcomes() {
         });
     });
     let (set, timed_out) = (SET_FIRST.load(Relaxed), TIMED_OUT.load(Relaxed));
-    println!("loom: wait_for race: set first in {set}, timed out in {timed_out} executions");
+    println!("{CHECKER}: wait_for race: set first in {set}, timed out in {timed_out} executions");
     assert!(set > 0, "the event never won the race");
     assert!(timed_out > 0, "the timeout never won the race");
 }

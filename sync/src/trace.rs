@@ -251,11 +251,13 @@ pub fn poll_traced<R>(f: impl FnOnce() -> R, done: impl FnOnce(&R, Records<'_>))
     r
 }
 
+#[cfg(not(any(loom, shuttle)))]
 static NONE_OP: Op = Op {
     name: "",
     detail: Detail::None,
 };
 
+#[cfg(not(any(loom, shuttle)))]
 const NONE_RECORD: Record = Record {
     op: &NONE_OP,
     detail: 0,

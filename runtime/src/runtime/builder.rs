@@ -284,6 +284,9 @@ impl Builder {
         };
         #[cfg(not(unix))]
         let dump_signal = None;
+        // Models run no monitor thread, so no dump signal either.
+        #[cfg(any(loom, shuttle))]
+        let _ = dump_signal;
         let driver = Arc::new(Driver::new()?);
         let blocking = BlockingPool::new(
             self.max_blocking_threads
