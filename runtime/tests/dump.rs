@@ -7,19 +7,10 @@ use std::time::{Duration, Instant};
 use corio_runtime::task::{AwaitDetail, Builder as TaskBuilder, Dump, TaskDump, TaskState};
 use corio_runtime::{spawn, Runtime, Task, TaskGroup, TaskId};
 use corio_sync::{Barrier, Condition, Event, Lock, Mutex, Semaphore};
+use corio_test_util::examples::assert_in_order;
 use corio_test_util::within;
 
 const LIMIT: Duration = Duration::from_secs(20);
-
-fn assert_in_order(text: &str, needles: &[&str]) {
-    let mut rest = text;
-    for n in needles {
-        let i = rest
-            .find(n)
-            .unwrap_or_else(|| panic!("{n:?} missing (in order) in:\n{text}"));
-        rest = &rest[i + n.len()..];
-    }
-}
 
 /// Lets spawned tasks reach their first `Pending`.
 async fn settle() {
