@@ -59,6 +59,13 @@
 //!   a waiter dropped after it was granted something hands it to the next waiter.
 //! - A dropped [`Task`] keeps running (asyncio's behaviour); a panic in a task is caught
 //!   and returned as [`TaskError::Panicked`] at its `.await`.
+//!
+//! # Cargo features
+//!
+//! - `await-chains` (default): corio's futures record what a task awaits when they return
+//!   `Pending`, so [`dump`] shows each task's await chain. Without it dumps still list
+//!   every task, with empty chains, and polls skip the bookkeeping.
+//! - `hyper`: the `corio::hyper` module, hyper 1.x's runtime pieces on corio.
 #![forbid(unsafe_code)]
 
 #[doc(inline)]

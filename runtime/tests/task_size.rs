@@ -56,7 +56,7 @@ fn measure<R>(f: impl FnOnce() -> R) -> (usize, usize, R) {
 }
 
 #[test]
-fn empty_task_is_one_allocation_of_at_most_128_bytes() {
+fn empty_task_is_one_allocation_of_at_most_88_bytes() {
     let rt = corio_runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -69,9 +69,11 @@ fn empty_task_is_one_allocation_of_at_most_128_bytes() {
         task.await.unwrap();
         println!("spawn(async {{}}): {allocs} allocation(s), {bytes} bytes");
         assert_eq!(allocs, 1, "one allocation per task");
+        // 88 bytes is a 96-byte chunk in glibc's malloc (n + 8 rounded up to 16): what
+        // a pending task costs in memory (the report's bytes per pending task).
         assert!(
-            bytes <= 128,
-            "an empty task costs {bytes} bytes (budget: 128)"
+            bytes <= 88,
+            "an empty task costs {bytes} bytes (budget: 88)"
         );
 
         // Hundreds of pending tasks: still one allocation each, amortized.

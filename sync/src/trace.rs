@@ -70,13 +70,13 @@ pub fn deadline_word(deadline: std::time::Instant) -> u64 {
     u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
 }
 
-#[cfg(not(any(loom, shuttle)))]
+#[cfg(all(feature = "await-chains", not(any(loom, shuttle))))]
 struct Buffer {
     len: Cell<u8>,
     records: [Cell<Record>; MAX_RECORDS],
 }
 
-#[cfg(not(any(loom, shuttle)))]
+#[cfg(all(feature = "await-chains", not(any(loom, shuttle))))]
 std::thread_local! {
     static BUFFER: Buffer = const {
         Buffer {
@@ -100,7 +100,7 @@ pub fn record(op: &'static Op, detail: u64, at: &'static Location<'static>) {
 /// callers keeps their ready paths small.
 #[inline(never)]
 pub fn record_at(op: &'static Op, detail: u64, at: Option<&'static Location<'static>>) {
-    #[cfg(not(any(loom, shuttle)))]
+    #[cfg(all(feature = "await-chains", not(any(loom, shuttle))))]
     {
         let _ = BUFFER.try_with(|b| {
             let len = b.len.get() as usize;
@@ -110,7 +110,7 @@ pub fn record_at(op: &'static Op, detail: u64, at: Option<&'static Location<'sta
             }
         });
     }
-    #[cfg(any(loom, shuttle))]
+    #[cfg(not(all(feature = "await-chains", not(any(loom, shuttle)))))]
     {
         let _ = (op, detail, at);
     }
@@ -120,11 +120,11 @@ pub fn record_at(op: &'static Op, detail: u64, at: Option<&'static Location<'sta
 /// to [`record_outer`] after polling them.
 #[inline]
 pub fn mark() -> usize {
-    #[cfg(not(any(loom, shuttle)))]
+    #[cfg(all(feature = "await-chains", not(any(loom, shuttle))))]
     {
         BUFFER.try_with(|b| b.len.get() as usize).unwrap_or(0)
     }
-    #[cfg(any(loom, shuttle))]
+    #[cfg(not(all(feature = "await-chains", not(any(loom, shuttle)))))]
     {
         0
     }
@@ -141,7 +141,7 @@ pub fn record_outer(
     detail: u64,
     at: &'static Location<'static>,
 ) {
-    #[cfg(not(any(loom, shuttle)))]
+    #[cfg(all(feature = "await-chains", not(any(loom, shuttle))))]
     {
         let _ = BUFFER.try_with(|b| {
             let len = b.len.get() as usize;
@@ -150,7 +150,7 @@ pub fn record_outer(
         });
         record(op, detail, at);
     }
-    #[cfg(any(loom, shuttle))]
+    #[cfg(not(all(feature = "await-chains", not(any(loom, shuttle)))))]
     {
         let _ = (mark, keep, op, detail, at);
     }
@@ -200,71 +200,83 @@ impl<'a> Records<'a> {
     }
 }
 
-/// Starts a task poll: clears this thread's record buffer. After the poll,
-/// [`recorded`] says how many records it left and [`with_records`] reads them.
+/// Starts a traced poll: empties this thread's record buffer. After the poll, [`take`]
+/// says how many records it left (and empties the buffer again) and [`with_taken`] reads
+/// them.
 ///
-/// A task poll inside another task's poll (which corio never does: runtimes do not nest)
-/// would leave the outer poll only the records made after the inner one.
+/// The runtime's task poller skips this: every task poll ends with [`take`], and the
+/// runtime's other traced polls ([`poll_traced`]) begin and end the same way, so a task
+/// poll always starts from an empty buffer. A task poll inside another task's poll (which
+/// corio never does: runtimes do not nest) would leave the outer poll only the records
+/// made after the inner one.
 #[inline]
 pub fn begin() {
-    #[cfg(not(any(loom, shuttle)))]
+    #[cfg(all(feature = "await-chains", not(any(loom, shuttle))))]
     BUFFER.with(|b| b.len.set(0));
 }
 
-/// How many records were made since [`begin`].
+/// Ends a traced poll: how many records it left, innermost first; the buffer is empty
+/// again. Read them with [`with_taken`] before anything else records on this thread.
 #[inline]
-pub fn recorded() -> usize {
-    #[cfg(not(any(loom, shuttle)))]
+pub fn take() -> usize {
+    #[cfg(all(feature = "await-chains", not(any(loom, shuttle))))]
     {
-        BUFFER.with(|b| b.len.get() as usize)
+        BUFFER.with(|b| b.len.replace(0) as usize)
     }
-    #[cfg(any(loom, shuttle))]
+    #[cfg(not(all(feature = "await-chains", not(any(loom, shuttle)))))]
     {
         0
     }
 }
 
-/// Runs `f` on the records made since [`begin`], innermost first.
+/// Runs `f` on the `n` records the last [`take`] returned, innermost first.
 #[inline]
-pub fn with_records<R>(f: impl FnOnce(Records<'_>) -> R) -> R {
-    #[cfg(not(any(loom, shuttle)))]
+pub fn with_taken<R>(n: usize, f: impl FnOnce(Records<'_>) -> R) -> R {
+    #[cfg(all(feature = "await-chains", not(any(loom, shuttle))))]
     {
         BUFFER.with(|b| {
             f(Records {
-                cells: &b.records[..b.len.get() as usize],
+                cells: &b.records[..n.min(MAX_RECORDS)],
             })
         })
     }
-    #[cfg(any(loom, shuttle))]
+    #[cfg(not(all(feature = "await-chains", not(any(loom, shuttle)))))]
     {
+        let _ = n;
         f(Records::EMPTY)
     }
 }
 
-/// Runs one poll `f` between [`begin`] and [`with_records`]: `done` gets its result and
-/// the records it left (innermost first).
+/// Runs one poll `f` between [`begin`] and [`take`]: `done` gets its result and the
+/// records it left (innermost first).
 #[inline]
 pub fn poll_traced<R>(f: impl FnOnce() -> R, done: impl FnOnce(&R, Records<'_>)) -> R {
     begin();
     let r = f();
-    with_records(|records| done(&r, records));
+    let n = take();
+    with_taken(n, |records| done(&r, records));
     r
 }
 
-#[cfg(not(any(loom, shuttle)))]
+/// True when corio records what tasks await (the `await-chains` feature, outside model
+/// checkers); otherwise every function here does nothing and task dumps show no await
+/// chains.
+pub const ENABLED: bool = cfg!(all(feature = "await-chains", not(any(loom, shuttle))));
+
+#[cfg(all(feature = "await-chains", not(any(loom, shuttle))))]
 static NONE_OP: Op = Op {
     name: "",
     detail: Detail::None,
 };
 
-#[cfg(not(any(loom, shuttle)))]
+#[cfg(all(feature = "await-chains", not(any(loom, shuttle))))]
 const NONE_RECORD: Record = Record {
     op: &NONE_OP,
     detail: 0,
     at: None,
 };
 
-#[cfg(all(test, not(any(loom, shuttle))))]
+#[cfg(all(test, feature = "await-chains", not(any(loom, shuttle))))]
 mod tests {
     use super::*;
 

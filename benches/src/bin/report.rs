@@ -30,6 +30,10 @@ struct Config {
     wrk_seconds: u32,
     http_rounds: usize,
     only: Option<String>,
+    /// `--runtime a,b`: only these runtimes' variants and HTTP servers.
+    runtimes: Option<Vec<String>>,
+    /// `--raw`: also print one `raw` line per median, for scripts.
+    raw: bool,
 }
 
 fn main() {
@@ -55,12 +59,22 @@ fn main() {
         .position(|a| a == "--http-rounds")
         .and_then(|i| args.get(i + 1))
         .map(|n| n.parse().expect("--http-rounds takes a number"));
+    let rounds = args
+        .iter()
+        .position(|a| a == "--rounds")
+        .and_then(|i| args.get(i + 1))
+        .map(|n| n.parse().expect("--rounds takes a number"));
+    let raw = args.iter().any(|a| a == "--raw");
     let cfg = Config {
-        rounds: if quick { 7 } else { 25 },
+        rounds: rounds.unwrap_or(if quick { 7 } else { 25 }),
         target: Duration::from_millis(if quick { 50 } else { 250 }),
         wrk_seconds: if quick { 3 } else { 5 },
         http_rounds: http_rounds.unwrap_or(if quick { 1 } else { 3 }),
         only,
+        runtimes: runtime
+            .as_deref()
+            .map(|r| r.split(',').map(String::from).collect()),
+        raw,
     };
 
     let started = Instant::now();
@@ -78,17 +92,23 @@ fn main() {
                 .is_none_or(|o| o == w.group || o == format!("{}/{}", w.group, w.name))
         })
         .collect();
-    if let Some(rts) = &runtime {
+    if let Some(keep) = &cfg.runtimes {
         // For profiling one runtime's variant on its own (no table ratios then), or a few.
-        let keep: Vec<&str> = rts.split(',').collect();
         for w in &mut workloads {
-            w.variants.retain(|v| keep.contains(&v.runtime));
+            w.variants.retain(|v| keep.iter().any(|k| k == v.runtime));
         }
     }
     if !workloads.is_empty() {
         println!("Median time per iteration (± half the interquartile range); ratios below 1.00 mean corio is faster.\n");
         let rows = measure(&mut workloads, &cfg);
         print!("{}", stats::table(&rows));
+        if cfg.raw {
+            for r in &rows {
+                for (rt, median, _) in &r.medians {
+                    println!("raw {}/{} {rt} {}", r.group, r.name, median.as_nanos());
+                }
+            }
+        }
     }
 
     if cfg.only.is_none() || cfg.only.as_deref() == Some("memory") {
@@ -237,7 +257,15 @@ fn http_section(cfg: &Config) {
         return;
     }
     // Pairs compared round by round: (raw corio, raw tokio) and (corio+hyper, tokio+hyper).
-    let runtimes = ["corio", "tokio", "corio+hyper", "tokio+hyper"];
+    let all = ["corio", "tokio", "corio+hyper", "tokio+hyper"];
+    let runtimes: Vec<&str> = all
+        .into_iter()
+        .filter(|rt| {
+            cfg.runtimes
+                .as_ref()
+                .is_none_or(|k| k.iter().any(|k| k == rt))
+        })
+        .collect();
     let mut results: Vec<Vec<(f64, f64, f64)>> = vec![Vec::new(); runtimes.len()];
     for round in 0..cfg.http_rounds {
         eprintln!("http round {}/{}", round + 1, cfg.http_rounds);
@@ -253,6 +281,7 @@ fn http_section(cfg: &Config) {
         "| runtime | requests/s (median) | min–max | server CPU µs/request (median) | of which user |"
     );
     println!("|---|---|---|---|---|");
+    let mut raw_http = Vec::new();
     for (rt, rs) in runtimes.iter().zip(&results) {
         if rs.is_empty() {
             continue;
@@ -266,10 +295,23 @@ fn http_section(cfg: &Config) {
         let (cpu, _, _) = med(|r| r.1);
         let (user, _, _) = med(|r| r.2);
         println!("| {rt} | {rps:.0} | {lo:.0}–{hi:.0} | {cpu:.2} | {user:.2} |");
+        if cfg.raw {
+            raw_http.push(format!(
+                "raw http/{rt} rps {rps:.0}\nraw http/{rt} cpu {cpu:.4}"
+            ));
+        }
+    }
+    for line in raw_http {
+        println!("{line}");
     }
     // Host noise moves both runtimes together within a round (they run back to back), so
     // the per-round ratio is steadier than the ratio of the medians.
-    for (a, b) in [(0, 1), (2, 3)] {
+    let pairs: &[(usize, usize)] = if runtimes.len() == all.len() {
+        &[(0, 1), (2, 3)]
+    } else {
+        &[]
+    };
+    for &(a, b) in pairs {
         let n = results[a].len().min(results[b].len());
         if n != cfg.http_rounds || n == 0 {
             continue;

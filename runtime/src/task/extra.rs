@@ -1,10 +1,11 @@
 //! A task's cold, out-of-line data: its name, the task whose `TaskGroup` it belongs to,
 //! and what it was awaiting at the end of its last poll (for task dumps).
 //!
-//! One pointer in the task's trailer; the block behind it is allocated only when needed:
-//! at spawn for a named task or a `TaskGroup` child, otherwise by the task's own poller
-//! the first time a poll ends `Pending` on a corio leaf future that left a record. A
-//! task that never waits on corio (or never waits) never allocates it.
+//! One word in the task's trailer: the task's spawn location until the block is needed,
+//! then a pointer to the block (which keeps the location). The block is allocated at
+//! spawn for a named task or a `TaskGroup` child, otherwise by the task's own poller the
+//! first time a poll ends `Pending` on a corio leaf future that left a record. A task
+//! that never waits on corio (or never waits) never allocates it.
 //!
 //! Writers: the spawner (before the task is published) and then only the thread polling
 //! the task (exclusive while `RUNNING`). Readers: anyone holding a task reference (task
@@ -12,7 +13,9 @@
 //! seqlock: the writer makes the sequence odd, stores, then makes it even again; a reader
 //! keeps a copy only if it saw the same even sequence before and after. Every field is
 //! an atomic, so a torn read is a stale value, never undefined behaviour, and each
-//! pointer field only ever holds null or a `&'static` the writer stored.
+//! pointer field only ever holds null or a `&'static` the writer stored. The word itself
+//! changes once, from location to block, by a `Release` store after the block is filled
+//! in; readers load it with `Acquire`.
 
 use std::panic::Location;
 use std::ptr;
@@ -23,10 +26,21 @@ use corio_sync::trace::{self, Op, Record, Records, MAX_RECORDS};
 
 use super::error::TaskId;
 
-/// The trailer's pointer to a task's [`Extra`] block.
-pub(crate) struct ExtraSlot(AtomicPtr<Extra>);
+/// The trailer's word for a task's spawn location and cold data: the `&'static Location`
+/// itself, tagged with [`LOCATION_TAG`], until the task needs a block; from then on a
+/// pointer to its [`Extra`] block, which holds the location too. One word for both keeps
+/// a task that never needs the block at 88 bytes (a 96-byte malloc chunk).
+pub(crate) struct ExtraSlot(AtomicPtr<()>);
+
+/// Set in an [`ExtraSlot`] word that is a location rather than a block pointer.
+const LOCATION_TAG: usize = 1;
+
+// Both kinds of pointer leave the tag bit free.
+const _: () = assert!(std::mem::align_of::<Location<'static>>() > LOCATION_TAG);
+const _: () = assert!(std::mem::align_of::<Extra>() > LOCATION_TAG);
 
 struct Extra {
+    location: &'static Location<'static>,
     name: Option<Arc<String>>,
     group: Option<TaskId>,
     seq: AtomicU32,
@@ -42,8 +56,13 @@ struct Slot {
 }
 
 impl Extra {
-    fn new(name: Option<Arc<String>>, group: Option<TaskId>) -> Box<Extra> {
+    fn new(
+        location: &'static Location<'static>,
+        name: Option<Arc<String>>,
+        group: Option<TaskId>,
+    ) -> Box<Extra> {
         Box::new(Extra {
+            location,
             name,
             group,
             seq: AtomicU32::new(0),
@@ -53,23 +72,56 @@ impl Extra {
     }
 }
 
+/// What an [`ExtraSlot`] word holds.
+enum Word<'a> {
+    Location(&'static Location<'static>),
+    Block(&'a Extra),
+}
+
 impl ExtraSlot {
-    /// The slot of a task being spawned.
+    /// The slot of a task spawned at `location`.
     #[inline]
-    pub(crate) fn new(name: Option<Arc<String>>, group: Option<TaskId>) -> ExtraSlot {
-        let ptr = if name.is_some() || group.is_some() {
-            Box::into_raw(Extra::new(name, group))
+    pub(crate) fn new(
+        location: &'static Location<'static>,
+        name: Option<Arc<String>>,
+        group: Option<TaskId>,
+    ) -> ExtraSlot {
+        let word = if name.is_some() || group.is_some() {
+            Box::into_raw(Extra::new(location, name, group)).cast::<()>()
         } else {
-            ptr::null_mut()
+            tag(location)
         };
-        ExtraSlot(AtomicPtr::new(ptr))
+        ExtraSlot(AtomicPtr::new(word))
+    }
+
+    fn word(&self) -> Word<'_> {
+        let word = self.0.load(Ordering::Acquire);
+        if word.addr() & LOCATION_TAG != 0 {
+            let location = word
+                .map_addr(|a| a & !LOCATION_TAG)
+                .cast::<Location<'static>>();
+            // SAFETY: a tagged word is a `&'static Location` tagged by `tag`.
+            Word::Location(unsafe { &*location })
+        } else {
+            // SAFETY: an untagged word came from `Box::into_raw` and is freed only by
+            // `Drop`, which has `&mut self`: the block outlives this borrow of `self`.
+            Word::Block(unsafe { &*word.cast::<Extra>() })
+        }
     }
 
     fn get(&self) -> Option<&Extra> {
-        let ptr = self.0.load(Ordering::Acquire);
-        // SAFETY: a non-null pointer came from `Box::into_raw` and is freed only by `Drop`,
-        // which has `&mut self`: the block outlives this borrow of `self`.
-        unsafe { ptr.as_ref() }
+        match self.word() {
+            Word::Location(_) => None,
+            Word::Block(extra) => Some(extra),
+        }
+    }
+
+    /// Where the task was spawned.
+    pub(crate) fn location(&self) -> &'static Location<'static> {
+        match self.word() {
+            Word::Location(location) => location,
+            Word::Block(extra) => extra.location,
+        }
     }
 
     /// The task's name.
@@ -89,22 +141,29 @@ impl ExtraSlot {
         self.get().and_then(|e| e.group)
     }
 
-    /// Publishes what the `Pending` poll that just ended left in this thread's record
-    /// buffer (see `corio_sync::trace`). Only the task's poller may call it.
+    /// True while the task has no block (nothing published, no name, no group).
     #[inline]
-    pub(crate) fn publish_recorded(&self) {
-        // The common case, inline: nothing recorded now or before (no block yet).
-        if trace::recorded() == 0 && self.0.load(Ordering::Relaxed).is_null() {
+    fn has_no_block(&self) -> bool {
+        self.0.load(Ordering::Relaxed).addr() & LOCATION_TAG != 0
+    }
+
+    /// Publishes the `recorded` records (from `trace::take`) the `Pending` poll that just
+    /// ended left in this thread's record buffer. Only the task's poller may call it.
+    #[inline]
+    pub(crate) fn publish_recorded(&self, recorded: usize) {
+        // The common case, inline: nothing recorded now or before (no block yet), or
+        // recording compiled out.
+        if !trace::ENABLED || (recorded == 0 && self.has_no_block()) {
             return;
         }
-        trace::with_records(|records| self.publish_slow(records));
+        trace::with_taken(recorded, |records| self.publish_slow(records));
     }
 
     /// Publishes `records` as what the task awaits. Only the task's poller may call it.
     #[inline]
     pub(crate) fn publish(&self, records: Records<'_>) {
         // The common case, inline: nothing recorded now or before (no block yet).
-        if records.is_empty() && self.0.load(Ordering::Relaxed).is_null() {
+        if records.is_empty() && self.has_no_block() {
             return;
         }
         self.publish_slow(records);
@@ -112,16 +171,16 @@ impl ExtraSlot {
 
     #[inline(never)]
     fn publish_slow(&self, records: Records<'_>) {
-        let extra = match self.get() {
-            Some(extra) => extra,
+        let extra = match self.word() {
+            Word::Block(extra) => extra,
             // Nothing recorded and nothing published before: nothing to clear.
-            None if records.is_empty() => return,
-            None => {
-                let ptr = Box::into_raw(Extra::new(None, None));
+            Word::Location(_) if records.is_empty() => return,
+            Word::Location(location) => {
+                let ptr = Box::into_raw(Extra::new(location, None, None));
                 // Only the poller stores a block after spawn, so a plain store cannot
                 // race with another store; `Release` publishes the block's contents.
-                self.0.store(ptr, Ordering::Release);
-                // SAFETY: just allocated; freed only by `Drop` (see `get`).
+                self.0.store(ptr.cast::<()>(), Ordering::Release);
+                // SAFETY: just allocated; freed only by `Drop` (see `word`).
                 unsafe { &*ptr }
             }
         };
@@ -189,13 +248,22 @@ impl ExtraSlot {
     }
 }
 
+/// `location` as a tagged [`ExtraSlot`] word.
+fn tag(location: &'static Location<'static>) -> *mut () {
+    ptr::from_ref(location)
+        .cast_mut()
+        .cast::<()>()
+        .map_addr(|a| a | LOCATION_TAG)
+}
+
 impl Drop for ExtraSlot {
     #[inline]
     fn drop(&mut self) {
-        let ptr = *self.0.get_mut();
-        if !ptr.is_null() {
-            // SAFETY: allocated by `Box::into_raw` in this module and freed only here.
-            drop(unsafe { Box::from_raw(ptr) });
+        let word = *self.0.get_mut();
+        if word.addr() & LOCATION_TAG == 0 {
+            // SAFETY: an untagged word was allocated by `Box::into_raw` in this module and
+            // is freed only here.
+            drop(unsafe { Box::from_raw(word.cast::<Extra>()) });
         }
     }
 }
@@ -228,10 +296,12 @@ mod tests {
 
     #[test]
     fn nothing_is_allocated_until_something_is_recorded() {
-        let slot = ExtraSlot::new(None, None);
+        let spawned_at = Location::caller();
+        let slot = ExtraSlot::new(spawned_at, None, None);
         slot.publish(Records::EMPTY);
-        assert!(slot.0.load(Ordering::Relaxed).is_null());
+        assert!(slot.has_no_block());
         assert!(read(&slot).is_empty());
+        assert_eq!(slot.location(), spawned_at);
         let at = Location::caller();
         slot.publish(Records::from_mut(&mut [
             Record {
@@ -246,6 +316,9 @@ mod tests {
             },
         ]));
         assert_eq!(read(&slot), [("Queue::get", 0), ("sleep", 9)]);
+        // The block took over the word, and keeps the spawn location.
+        assert!(!slot.has_no_block());
+        assert_eq!(slot.location(), spawned_at);
         // A later poll that awaited nothing corio knows clears the records.
         slot.publish(Records::EMPTY);
         assert!(read(&slot).is_empty());
@@ -254,14 +327,16 @@ mod tests {
 
     #[test]
     fn name_and_group_are_kept() {
-        let slot = ExtraSlot::new(Some(Arc::new("worker".into())), None);
+        let spawned_at = Location::caller();
+        let slot = ExtraSlot::new(spawned_at, Some(Arc::new("worker".into())), None);
         assert_eq!(slot.name().as_deref().map(String::as_str), Some("worker"));
+        assert_eq!(slot.location(), spawned_at);
         assert_eq!(slot.group(), None);
     }
 
     #[test]
     fn a_reader_never_sees_a_mix_of_two_publications() {
-        let slot = Arc::new(ExtraSlot::new(None, None));
+        let slot = Arc::new(ExtraSlot::new(Location::caller(), None, None));
         let at = Location::caller();
         let rec = |d| Record {
             op: &SLEEP,

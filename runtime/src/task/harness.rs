@@ -59,7 +59,6 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         let _current = context::set_current_task(self.raw());
         let stage = &self.cell().core.stage;
         let extra = &self.trailer().extra;
-        trace::begin();
         let res = coop::with_budget(|| {
             panic::catch_unwind(AssertUnwindSafe(|| {
                 stage.with_mut(|ptr| {
@@ -73,10 +72,12 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 })
             }))
         });
+        // The records this poll left; the buffer is empty again for the next task poll.
+        let recorded = trace::take();
         match res {
             Ok(Poll::Pending) => {
                 // What the task now awaits, for task dumps (we are its only poller).
-                extra.publish_recorded();
+                extra.publish_recorded(recorded);
                 Poll::Pending
             }
             Ok(Poll::Ready(output)) => {

@@ -73,7 +73,7 @@ impl TaskInfo {
         TaskInfo {
             id: task.id(),
             name: trailer.extra.name(),
-            location: trailer.location,
+            location: trailer.extra.location(),
             state,
         }
     }

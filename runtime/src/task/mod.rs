@@ -2,8 +2,9 @@
 //! [`Builder`], and introspection with [`current_task`] / [`all_tasks`].
 //!
 //! A task is one allocation: a header (state word, vtable, id, registry links), the
-//! scheduler handle and the future/output stage, then a cold trailer (join waker, spawn
-//! location, and one pointer to out-of-line extras: name, group, await records).
+//! scheduler handle and the future/output stage, then a cold trailer (join waker, and one
+//! word that is the spawn location until the task needs its out-of-line extras: name,
+//! group, await records).
 //!
 //! ```
 //! use corio_runtime::task::{Builder, TaskError};

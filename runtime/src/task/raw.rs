@@ -54,9 +54,8 @@ pub(crate) struct Header {
 pub(crate) struct Trailer {
     /// The `Task` handle's waker; see the JOIN_WAKER rules in `state.rs`.
     pub(super) waker: UnsafeCell<Option<Waker>>,
-    pub(super) location: &'static Location<'static>,
-    /// Name, `TaskGroup` owner and await records, out of line: one pointer, allocated
-    /// only for tasks that use them (see `extra.rs`).
+    /// Spawn location, and out of line the name, `TaskGroup` owner and await records: one
+    /// word, the block allocated only for tasks that use it (see `extra.rs`).
     pub(super) extra: ExtraSlot,
 }
 
@@ -126,8 +125,7 @@ fn vtable<F: Future, S: Schedule>(local: bool) -> &'static Vtable {
 /// spawned, its optional name, and the task owning the `TaskGroup` it joins, if any.
 pub(crate) struct SpawnMeta {
     id: TaskId,
-    location: &'static Location<'static>,
-    /// Name and group, out of line only if there is one (see `extra.rs`).
+    /// Location, and name and group out of line if there is one (see `extra.rs`).
     extra: ExtraSlot,
 }
 
@@ -139,15 +137,14 @@ impl SpawnMeta {
     pub(crate) fn new(name: Option<StdArc<String>>) -> SpawnMeta {
         SpawnMeta {
             id: TaskId::next(),
-            location: Location::caller(),
-            extra: ExtraSlot::new(name, None),
+            extra: ExtraSlot::new(Location::caller(), name, None),
         }
     }
 
     /// Marks the task as a child of the `TaskGroup` owned by task `owner` (for dumps).
     pub(crate) fn in_group_of(mut self, owner: Option<TaskId>) -> SpawnMeta {
         let name = self.extra.name();
-        self.extra = ExtraSlot::new(name, owner);
+        self.extra = ExtraSlot::new(self.extra.location(), name, owner);
         self
     }
 }
@@ -192,7 +189,6 @@ impl RawTask {
             },
             trailer: Trailer {
                 waker: UnsafeCell::new(None),
-                location: meta.location,
                 extra: meta.extra,
             },
         });

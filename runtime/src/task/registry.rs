@@ -206,7 +206,8 @@ impl Registry {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let key = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let state = StdArc::new(BlockOnState {
-            slot: ExtraSlot::new(None, None),
+            // A `block_on` has no spawn location of its own; dumps do not show this one.
+            slot: ExtraSlot::new(std::panic::Location::caller(), None, None),
             polling: std::sync::atomic::AtomicBool::new(false),
             thread: std::thread::current().name().map(str::to_owned),
         });
