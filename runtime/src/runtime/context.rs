@@ -12,13 +12,16 @@
 //!   only raw pointer to that state; the schedule path reads it with [`with_scheduler`] to
 //!   queue a woken task locally.
 //!
-//! Reads are cheap on the hot paths: the thread-local is `const`-initialized, the task and
-//! scheduler slots are plain `Cell`s, and only the entered runtime (read by `spawn`,
-//! sleeps and sockets, never by wake-ups) sits behind a `RefCell`.
+//! Reads are cheap on the hot paths: the thread-local is `const`-initialized and needs no
+//! destructor (so an access is a plain thread-local address, with no registration or
+//! liveness check), the task and scheduler slots are plain `Cell`s, and only the entered
+//! runtime (read by `spawn`, sleeps and sockets, never by wake-ups) sits behind a
+//! `RefCell`.
 
 mod scoped;
 
 use std::cell::{Cell, RefCell};
+use std::mem::ManuallyDrop;
 
 use self::scoped::Scoped;
 use crate::driver::Driver;
@@ -28,7 +31,10 @@ use crate::scheduler;
 use crate::task::RawTask;
 
 struct Context {
-    entered: RefCell<Option<Entered>>,
+    /// Never dropped, so that the context needs no destructor. Every [`enter`] is scoped
+    /// by an [`EnterGuard`] that puts back what it replaced, so a thread ends with `None`
+    /// here; only a leaked guard (`mem::forget`) would leak its runtime handle with it.
+    entered: ManuallyDrop<RefCell<Option<Entered>>>,
     /// True on worker threads and inside `block_on`: blocking here would stall tasks.
     driving: Cell<bool>,
     current_task: Cell<Option<RawTask>>,
@@ -77,7 +83,7 @@ crate::loom::thread_local! {
 impl Context {
     const fn new() -> Context {
         Context {
-            entered: RefCell::new(None),
+            entered: ManuallyDrop::new(RefCell::new(None)),
             driving: Cell::new(false),
             current_task: Cell::new(None),
             scheduler: Scoped::new(),

@@ -56,19 +56,87 @@ struct Slot {
 }
 
 impl Extra {
+    /// A block with no records: a spare one of this thread's if it has one.
     fn new(
         location: &'static Location<'static>,
         name: Option<Arc<String>>,
         group: Option<TaskId>,
     ) -> Box<Extra> {
-        Box::new(Extra {
-            location,
-            name,
-            group,
-            seq: AtomicU32::new(0),
-            len: AtomicUsize::new(0),
-            records: Default::default(),
-        })
+        match spare::take() {
+            Some(mut extra) => {
+                extra.location = location;
+                extra.name = name;
+                extra.group = group;
+                // `seq` stays as it was (even: no publication is under way); the old
+                // records stay behind `len` 0, where no reader looks.
+                *extra.len.get_mut() = 0;
+                extra
+            }
+            None => Box::new(Extra {
+                location,
+                name,
+                group,
+                seq: AtomicU32::new(0),
+                len: AtomicUsize::new(0),
+                records: Default::default(),
+            }),
+        }
+    }
+}
+
+/// Blocks of ended tasks, kept per thread for the next task that needs one. Most blocks
+/// are made by a task's first wait and freed when the task ends, often on the same worker:
+/// a short stack of spares saves a `malloc` and a `free` per such task. A block is only
+/// kept once its task is deallocated, so no reader can still be looking at it.
+#[cfg(not(any(loom, shuttle)))]
+mod spare {
+    use super::Extra;
+    use std::cell::RefCell;
+
+    /// How many spares a thread keeps (≈ 2 KiB).
+    const KEEP: usize = 16;
+
+    std::thread_local! {
+        // The boxes are the point: each is an allocation kept for reuse.
+        #[allow(clippy::vec_box)]
+        static SPARE: RefCell<Vec<Box<Extra>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub(super) fn take() -> Option<Box<Extra>> {
+        SPARE
+            .try_with(|s| s.try_borrow_mut().ok()?.pop())
+            .ok()
+            .flatten()
+    }
+
+    /// Keeps `extra` as a spare, or hands it back if this thread has enough.
+    pub(super) fn keep(extra: Box<Extra>) -> Option<Box<Extra>> {
+        SPARE
+            .try_with(|s| match s.try_borrow_mut() {
+                Ok(mut spares) if spares.len() < KEEP => {
+                    spares.reserve_exact(KEEP);
+                    spares.push(extra);
+                    None
+                }
+                _ => Some(extra),
+            })
+            // The thread is exiting and its spares are gone (`extra` was dropped with the
+            // closure): nothing to hand back.
+            .unwrap_or_default()
+    }
+}
+
+/// Model checkers run without spares: each block is its own allocation.
+#[cfg(any(loom, shuttle))]
+mod spare {
+    use super::Extra;
+
+    pub(super) fn take() -> Option<Box<Extra>> {
+        None
+    }
+
+    pub(super) fn keep(extra: Box<Extra>) -> Option<Box<Extra>> {
+        Some(extra)
     }
 }
 
@@ -262,8 +330,10 @@ impl Drop for ExtraSlot {
         let word = *self.0.get_mut();
         if word.addr() & LOCATION_TAG == 0 {
             // SAFETY: an untagged word was allocated by `Box::into_raw` in this module and
-            // is freed only here.
-            drop(unsafe { Box::from_raw(word.cast::<Extra>()) });
+            // is freed (or kept as a spare) only here.
+            let mut extra = unsafe { Box::from_raw(word.cast::<Extra>()) };
+            extra.name = None;
+            drop(spare::keep(extra));
         }
     }
 }
@@ -332,6 +402,33 @@ mod tests {
         assert_eq!(slot.name().as_deref().map(String::as_str), Some("worker"));
         assert_eq!(slot.location(), spawned_at);
         assert_eq!(slot.group(), None);
+    }
+
+    #[test]
+    fn a_freed_block_is_reused_clean_by_the_next_task_on_the_thread() {
+        let at = Location::caller();
+        let slot = ExtraSlot::new(at, Some(Arc::new("first".into())), Some(TaskId::next()));
+        slot.publish(Records::from_mut(&mut [Record {
+            op: &GET,
+            detail: 5,
+            at: None,
+        }]));
+        let block = slot.0.load(Ordering::Relaxed);
+        drop(slot);
+        let here = Location::caller();
+        let next = ExtraSlot::new(here, Some(Arc::new("second".into())), None);
+        assert_eq!(
+            next.0.load(Ordering::Relaxed),
+            block,
+            "the spare was reused"
+        );
+        assert_eq!(next.name().as_deref().map(String::as_str), Some("second"));
+        assert_eq!(next.group(), None);
+        assert_eq!(next.location(), here);
+        assert!(
+            read(&next).is_empty(),
+            "no records from the block's last task"
+        );
     }
 
     #[test]
