@@ -167,6 +167,7 @@ pub(crate) struct CurrentTaskGuard {
 }
 
 /// Marks `task` as the one being polled on this thread.
+#[inline]
 pub(crate) fn set_current_task(task: RawTask) -> CurrentTaskGuard {
     let prev = CONTEXT
         .try_with(|c| c.current_task.replace(Some(task)))
@@ -176,6 +177,7 @@ pub(crate) fn set_current_task(task: RawTask) -> CurrentTaskGuard {
 }
 
 impl Drop for CurrentTaskGuard {
+    #[inline]
     fn drop(&mut self) {
         let prev = self.prev;
         let _ = CONTEXT.try_with(|c| c.current_task.set(prev));

@@ -224,6 +224,13 @@ impl ExtraSlot {
         if !trace::ENABLED || (recorded == 0 && self.has_no_block()) {
             return;
         }
+        self.publish_taken(recorded);
+    }
+
+    /// [`publish_recorded`](Self::publish_recorded)'s slow path, out of line so the fast
+    /// path does not compute the buffer's address.
+    #[inline(never)]
+    fn publish_taken(&self, recorded: usize) {
         trace::with_taken(recorded, |records| self.publish_slow(records));
     }
 
