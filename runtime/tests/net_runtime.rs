@@ -392,3 +392,51 @@ fn udp_and_unix_on_the_runtime() {
         });
     });
 }
+
+#[test]
+fn sockets_lend_their_descriptors_to_socket_option_crates() {
+    use corio_runtime::net::{UdpSocket, UnixListener, UnixStream};
+    use socket2::SockRef;
+    use std::os::fd::{AsFd, AsRawFd};
+    within(Duration::from_secs(10), || {
+        corio_runtime::run(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let client = TcpStream::connect(addr).await.unwrap();
+            let (server, _) = listener.accept().await.unwrap();
+            // socket2 sees the very sockets corio drives, through the borrowed descriptors.
+            assert_eq!(
+                SockRef::from(&listener).local_addr().unwrap().as_socket(),
+                Some(addr)
+            );
+            assert_eq!(
+                SockRef::from(&client).peer_addr().unwrap().as_socket(),
+                Some(addr)
+            );
+            SockRef::from(&client).set_nodelay(true).unwrap();
+            assert!(client.nodelay().unwrap());
+            SockRef::from(&server).set_nodelay(false).unwrap();
+            assert!(!server.nodelay().unwrap());
+            assert_eq!(client.as_fd().as_raw_fd(), client.as_raw_fd());
+            assert_ne!(client.as_raw_fd(), server.as_raw_fd());
+
+            let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            assert_eq!(
+                SockRef::from(&udp).local_addr().unwrap().as_socket(),
+                Some(udp.local_addr().unwrap())
+            );
+
+            let dir = std::env::temp_dir().join(format!("corio-asfd-{}", std::process::id()));
+            let _ = std::fs::remove_file(&dir);
+            let unix = UnixListener::bind(&dir).await.unwrap();
+            let a = UnixStream::connect(&dir).await.unwrap();
+            let (b, _) = unix.accept().await.unwrap();
+            for fd in [unix.as_raw_fd(), a.as_raw_fd(), b.as_raw_fd()] {
+                assert!(fd >= 0);
+            }
+            assert_eq!(SockRef::from(&a).r#type().unwrap(), socket2::Type::STREAM);
+            drop((a, b, unix));
+            let _ = std::fs::remove_file(&dir);
+        });
+    });
+}

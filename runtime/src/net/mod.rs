@@ -59,5 +59,26 @@ pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixListener, UnixStream};
 
+/// `AsRawFd` and `AsFd` for a socket type whose `io` field is a `PollEvented` socket: the
+/// descriptor, for `setsockopt` through socket2/rustix/libc and the like. (Closing it or
+/// switching it to blocking mode behind corio's back is the caller's problem, as with
+/// every borrowed descriptor.)
+macro_rules! impl_as_fd {
+    ($($ty:ty),*) => {$(
+        impl std::os::fd::AsRawFd for $ty {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                self.io.get_ref().as_raw_fd()
+            }
+        }
+
+        impl std::os::fd::AsFd for $ty {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                self.io.get_ref().as_fd()
+            }
+        }
+    )*};
+}
+pub(crate) use impl_as_fd;
+
 #[cfg(all(test, not(any(loom, shuttle))))]
 mod tests;

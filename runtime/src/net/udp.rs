@@ -32,6 +32,8 @@ pub struct UdpSocket {
     io: PollEvented<net::UdpSocket>,
 }
 
+crate::net::impl_as_fd!(UdpSocket);
+
 impl UdpSocket {
     /// Binds a socket to `addr` (the first address that binds wins).
     ///

@@ -36,6 +36,8 @@ pub struct TcpListener {
     io: PollEvented<net::TcpListener>,
 }
 
+crate::net::impl_as_fd!(TcpListener);
+
 impl TcpListener {
     /// Binds a listener to `addr` (with `SO_REUSEADDR`, like std and tokio, and a backlog
     /// of 1024). With several addresses, the first that binds wins.

@@ -37,6 +37,8 @@ pub struct TcpStream {
     io: PollEvented<net::TcpStream>,
 }
 
+crate::net::impl_as_fd!(TcpStream);
+
 impl TcpStream {
     /// Opens a connection to `addr` (non-blocking connect; host names are resolved off the
     /// workers). With several addresses, each is tried in turn.

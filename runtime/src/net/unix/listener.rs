@@ -37,6 +37,8 @@ pub struct UnixListener {
     io: PollEvented<net::UnixListener>,
 }
 
+crate::net::impl_as_fd!(UnixListener);
+
 impl UnixListener {
     /// Binds a listener to the filesystem `path` (which must not exist yet: `AddrInUse`).
     ///

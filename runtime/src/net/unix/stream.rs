@@ -33,6 +33,8 @@ pub struct UnixStream {
     io: PollEvented<net::UnixStream>,
 }
 
+crate::net::impl_as_fd!(UnixStream);
+
 impl UnixStream {
     /// Connects to the socket at `path` (non-blocking connect).
     ///
