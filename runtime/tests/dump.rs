@@ -138,6 +138,14 @@ fn every_sync_primitive_names_itself() {
             }),
             "Condition::wait",
         ));
+        let (m, c) = (mutex.clone(), cond.clone());
+        tasks.push((
+            spawn(async move {
+                let g = m.lock().await;
+                drop(c.wait_while(g, |v| *v == 0).await);
+            }),
+            "Condition::wait",
+        ));
         let b = barrier.clone();
         tasks.push((
             spawn(async move {
@@ -162,6 +170,7 @@ fn every_sync_primitive_names_itself() {
         drop(guard);
         sem.release();
         event.set();
+        *mutex.lock().await = 1;
         cond.notify_all();
         barrier.wait().await;
         tx.send(1).unwrap();

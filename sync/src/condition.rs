@@ -95,9 +95,18 @@ impl Condition {
     /// ```
     #[track_caller]
     pub fn wait<'a, T>(&'a self, guard: MutexGuard<'a, T>) -> ConditionWait<'a, T> {
+        self.wait_at(guard, Location::caller())
+    }
+
+    /// [`wait`](Self::wait), with the creation site task dumps show.
+    fn wait_at<'a, T>(
+        &'a self,
+        guard: MutexGuard<'a, T>,
+        at: &'static Location<'static>,
+    ) -> ConditionWait<'a, T> {
         let mutex = MutexGuard::mutex(&guard);
         ConditionWait {
-            at: Location::caller(),
+            at,
             cond: self,
             mutex,
             guard: Some(guard),
@@ -119,18 +128,23 @@ impl Condition {
     /// assert_eq!(*g, 3);
     /// # });
     /// ```
-    pub async fn wait_while<'a, T, F>(
+    #[track_caller]
+    pub fn wait_while<'a, T, F>(
         &'a self,
         mut guard: MutexGuard<'a, T>,
         mut condition: F,
-    ) -> MutexGuard<'a, T>
+    ) -> impl Future<Output = MutexGuard<'a, T>> + use<'a, T, F>
     where
         F: FnMut(&mut T) -> bool,
     {
-        while condition(&mut guard) {
-            guard = self.wait(guard).await;
+        // Task dumps show each wait at the caller's line, not this one.
+        let at = Location::caller();
+        async move {
+            while condition(&mut guard) {
+                guard = self.wait_at(guard, at).await;
+            }
+            guard
         }
-        guard
     }
 
     /// Wakes the `n` oldest waiters (all of them if fewer wait). Not remembered if
