@@ -154,13 +154,15 @@ impl<F: Future> Future for WaitFor<F> {
         }
         // Recorded after the inner future's own records: the dump shows
         // `wait_for (1.2 s left)` around what the inner future awaits.
-        trace::record_outer(
-            mark,
-            trace::MAX_RECORDS,
-            &WAIT_FOR,
-            trace::deadline_word(timer.deadline()),
-            timer.created_at(),
-        );
+        if trace::ENABLED {
+            trace::record_outer(
+                mark,
+                trace::MAX_RECORDS,
+                &WAIT_FOR,
+                timer.deadline_word(),
+                timer.created_at(),
+            );
+        }
         Poll::Pending
     }
 }

@@ -62,6 +62,8 @@ pub(crate) struct Driver {
     time: Mutex<TimeState>,
     /// Tick 0 of the wheel.
     start: Instant,
+    /// `start` as a task-dump detail word (nanoseconds since `corio_sync::trace::epoch`).
+    start_word: u64,
     /// Buffers used only by the (single) parked thread.
     park: Mutex<ParkBuffers>,
     shutdown: AtomicBool,
@@ -109,6 +111,9 @@ impl Driver {
     }
 
     fn with_reactor(io: reactor::Reactor) -> io::Result<Driver> {
+        // The epoch first, so that it is not after `start` (`start_word` is then exact).
+        let _ = corio_sync::trace::epoch();
+        let start = Instant::now();
         Ok(Driver {
             io,
             time: Mutex::new(TimeState {
@@ -119,7 +124,8 @@ impl Driver {
                 #[cfg(any(loom, shuttle))]
                 notified: false,
             }),
-            start: Instant::now(),
+            start,
+            start_word: corio_sync::trace::deadline_word(start),
             park: Mutex::new(ParkBuffers {
                 events: sys::EventBuf::new(),
                 wakers: Vec::new(),
@@ -249,6 +255,13 @@ impl Driver {
         u64::try_from(ms).unwrap_or(u64::MAX / 2).min(u64::MAX / 2)
     }
 
+    /// A deadline that rounded up to `tick` as a task-dump detail word (nanoseconds since
+    /// `corio_sync::trace::epoch`), up to a millisecond early, without reading a clock.
+    fn tick_word(&self, tick: u64) -> u64 {
+        let ms = tick.saturating_sub(1);
+        self.start_word.saturating_add(ms.saturating_mul(1_000_000))
+    }
+
     #[cfg(not(any(loom, shuttle)))]
     fn now_tick(&self, now: Instant) -> u64 {
         let ms = now.saturating_duration_since(self.start).as_millis();
@@ -274,7 +287,9 @@ impl Driver {
     }
 
     /// Files a timer for `deadline`; `None` if it is already due.
-    pub(crate) fn timer_register(&self, deadline: Instant, waker: &Waker) -> Option<usize> {
+    /// Files a timer for `deadline`: its key and the deadline as a task-dump detail word
+    /// (see [`Driver::tick_word`]), or `None` if it is already due.
+    pub(crate) fn timer_register(&self, deadline: Instant, waker: &Waker) -> Option<(usize, u64)> {
         self.assert_timers_alive();
         let when = self.deadline_tick(deadline);
         let mut time = self.time.lock();
@@ -286,7 +301,7 @@ impl Driver {
                 if notify {
                     self.unpark();
                 }
-                Some(key)
+                Some((key, self.tick_word(when)))
             }
         }
     }

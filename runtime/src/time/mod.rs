@@ -146,7 +146,12 @@ enum State {
     Unbound(Origin),
     /// Bound, timer not registered.
     Idle,
-    Registered(usize),
+    /// In the driver's wheel under `key`; `word` is the deadline as a task-dump detail
+    /// word, from the wheel's tick (so recording a wait reads no clock).
+    Registered {
+        key: u32,
+        word: u64,
+    },
     Done,
 }
 
@@ -255,8 +260,8 @@ impl Sleep {
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
         match self.state {
-            State::Registered(key) => {
-                self.bound_driver().timer_remove(key);
+            State::Registered { key, .. } => {
+                self.bound_driver().timer_remove(key as usize);
                 self.state = State::Idle;
             }
             State::Done => self.state = State::Idle,
@@ -281,6 +286,15 @@ impl Sleep {
         self.at
     }
 
+    /// The deadline as a task-dump detail word: the registered timer's (no clock read),
+    /// else computed.
+    pub(crate) fn deadline_word(&self) -> u64 {
+        match self.state {
+            State::Registered { word, .. } => word,
+            _ => trace::deadline_word(self.deadline),
+        }
+    }
+
     /// Polls the timer without leaving a task-dump record: for combinators that record
     /// what they are themselves (`wait_for`, `Interval::tick`, `wait`).
     pub(crate) fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
@@ -300,14 +314,15 @@ impl Sleep {
                 } else {
                     match driver.timer_register(this.deadline, cx.waker()) {
                         None => true,
-                        Some(key) => {
-                            this.state = State::Registered(key);
+                        Some((key, word)) => {
+                            let key = u32::try_from(key).expect("fewer than 2^32 timers");
+                            this.state = State::Registered { key, word };
                             false
                         }
                     }
                 }
             }
-            State::Registered(key) => driver.timer_poll(key, cx.waker()),
+            State::Registered { key, .. } => driver.timer_poll(key as usize, cx.waker()),
         };
         if done {
             this.state = State::Done;
@@ -331,8 +346,8 @@ impl Future for Sleep {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         let out = this.poll_timer(cx);
-        if out.is_pending() {
-            trace::record(&SLEEP, trace::deadline_word(this.deadline), this.at);
+        if trace::ENABLED && out.is_pending() {
+            trace::record(&SLEEP, this.deadline_word(), this.at);
         }
         out
     }
@@ -340,8 +355,8 @@ impl Future for Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if let State::Registered(key) = self.state {
-            self.bound_driver().timer_remove(key);
+        if let State::Registered { key, .. } = self.state {
+            self.bound_driver().timer_remove(key as usize);
         }
     }
 }
@@ -479,8 +494,10 @@ impl Interval {
     /// ```
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         if self.sleep.poll_timer(cx).is_pending() {
-            let deadline = trace::deadline_word(self.sleep.deadline());
-            trace::record(&INTERVAL_TICK, deadline, self.sleep.created_at());
+            if trace::ENABLED {
+                let deadline = self.sleep.deadline_word();
+                trace::record(&INTERVAL_TICK, deadline, self.sleep.created_at());
+            }
             return Poll::Pending;
         }
         let at = self.sleep.deadline();

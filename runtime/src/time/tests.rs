@@ -328,3 +328,21 @@ fn a_quick_turn_with_an_io_source_still_collects_io() {
         other => panic!("expected 2 bytes, got {other:?}"),
     }
 }
+
+#[test]
+fn a_registered_sleep_records_its_deadline_from_the_wheel_tick() {
+    let h = Harness::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let exact = corio_sync::trace::deadline_word(deadline);
+    let word = h.block_on(within(10), async move {
+        let mut s = sleep_until(deadline);
+        // Unregistered: computed from the deadline itself.
+        assert_eq!(s.deadline_word(), exact);
+        assert!(poll_once(&mut s).is_pending());
+        s.deadline_word()
+    });
+    // Registered: from the wheel's tick, which rounds the deadline up to a whole
+    // millisecond; the word is the start of that millisecond, so at most 1 ms early.
+    assert!(word <= exact, "{word} > {exact}");
+    assert!(exact - word <= 1_000_000, "{} ns early", exact - word);
+}
