@@ -45,6 +45,9 @@ const MIN_TICK: Duration = Duration::from_millis(1);
 /// The running monitor thread, owned by the runtime; dropping it stops the thread.
 pub(crate) struct Monitor {
     stop: Arc<Stop>,
+    /// Joined on drop, so that a dropped runtime leaves no thread of its own behind (and
+    /// the monitor's handle to the runtime is gone when `Runtime::drop` returns).
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 struct Stop {
@@ -109,7 +112,7 @@ impl Monitor {
         let stop2 = stop.clone();
         // Task ages count from the runtime's start until the first tick.
         handle.registry().sightings().checkpoint(Instant::now());
-        std::thread::Builder::new().name(name).spawn(move || {
+        let thread = std::thread::Builder::new().name(name).spawn(move || {
             let mut state = State {
                 handle,
                 slow_poll,
@@ -121,7 +124,10 @@ impl Monitor {
             };
             state.run(&stop2);
         })?;
-        Ok(Monitor { stop })
+        Ok(Monitor {
+            stop,
+            thread: Some(thread),
+        })
     }
 }
 
@@ -129,6 +135,13 @@ impl Drop for Monitor {
     fn drop(&mut self) {
         *self.stop.stopped.lock() = true;
         self.stop.cv.notify_all();
+        if let Some(thread) = self.thread.take() {
+            // The monitor wakes at once and finishes its tick. (A runtime dropped on the
+            // monitor thread itself, from a `tracing` subscriber, must not join itself.)
+            if thread.thread().id() != std::thread::current().id() {
+                let _ = thread.join();
+            }
+        }
     }
 }
 
