@@ -1,15 +1,18 @@
 //! What a pending task is awaiting: leaf futures leave a record when they return
 //! `Pending`, and the runtime keeps the records of a task's last poll for its task dump.
 //!
-//! The runtime polls each task inside [`poll_traced`]; a leaf future (a sleep, a socket
-//! read, a `Queue::get`, a lock, a join...) that returns `Pending` calls [`record`] with a
-//! static description of itself, one word of detail and the `#[track_caller]` location
-//! it was created at. Records land in a small per-thread buffer (a few stores, no
-//! allocation, no atomic); when the poll ends the runtime copies them to the task. An
-//! inner future is polled before the future that wraps it, so the records of one poll
-//! run from the innermost leaf outwards (`Queue::get`, then the `wait_for` around it).
+//! A leaf future (a sleep, a socket read, a `Queue::get`, a lock, a join...) that returns
+//! `Pending` calls [`record`] with a static description of itself, one word of detail and
+//! the `#[track_caller]` location it was created at. Records land in a small per-thread
+//! buffer (a few stores, no allocation, no atomic); the runtime ends each task poll with
+//! [`take`] and copies what the poll left to the task (its `block_on` futures go through
+//! [`poll_traced`]). An inner future is polled before the future that wraps it, so the
+//! records of one poll run from the innermost leaf outwards (`Queue::get`, then the
+//! `wait_for` around it).
 //!
-//! Outside a task poll (another executor, a `block_on` future) [`record`] does nothing.
+//! Records made outside corio's polls (another executor) are never read: the runtime
+//! empties the buffer when a thread starts running its scheduler. Without the `await-chains` feature (and under the
+//! model checkers) every function here does nothing: see [`ENABLED`].
 
 use std::panic::Location;
 
@@ -204,9 +207,10 @@ impl<'a> Records<'a> {
 /// says how many records it left (and empties the buffer again) and [`with_taken`] reads
 /// them.
 ///
-/// The runtime's task poller skips this: every task poll ends with [`take`], and the
-/// runtime's other traced polls ([`poll_traced`]) begin and end the same way, so a task
-/// poll always starts from an empty buffer. A task poll inside another task's poll (which
+/// The runtime's task poller skips this: the runtime calls it when a thread starts
+/// running its scheduler, every task poll ends with [`take`], and the runtime's other
+/// traced polls ([`poll_traced`]) begin and end the same way, so a task poll always
+/// starts from an empty buffer. A task poll inside another task's poll (which
 /// corio never does: runtimes do not nest) would leave the outer poll only the records
 /// made after the inner one.
 #[inline]

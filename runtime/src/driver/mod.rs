@@ -286,7 +286,6 @@ impl Driver {
         }
     }
 
-    /// Files a timer for `deadline`; `None` if it is already due.
     /// Files a timer for `deadline`: its key and the deadline as a task-dump detail word
     /// (see [`Driver::tick_word`]), or `None` if it is already due.
     pub(crate) fn timer_register(&self, deadline: Instant, waker: &Waker) -> Option<(usize, u64)> {

@@ -193,6 +193,9 @@ pub(crate) fn current_task() -> Option<RawTask> {
 /// Runs `f` (a scheduler's loop) with `cx` as this thread's scheduler state; the previous
 /// state is back when `f` returns or unwinds.
 pub(crate) fn set_scheduler<R>(cx: &scheduler::Context, f: impl FnOnce() -> R) -> R {
+    // Task polls rely on starting from an empty await-record buffer, and each leaves it
+    // empty; records made on this thread before it ran a scheduler do not count.
+    corio_sync::trace::begin();
     CONTEXT.with(|c| c.scheduler.set(cx, f))
 }
 
