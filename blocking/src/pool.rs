@@ -497,10 +497,9 @@ impl Shared {
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             return Err(rustix::io::Errno::AGAIN.into());
         }
+        let builder = thread::Builder::new().name(format!("{}-{}", self.thread_name, id));
         #[cfg(not(any(loom, shuttle)))]
-        let spawned = thread::Builder::new()
-            .name(format!("{}-{}", self.thread_name, id))
-            .spawn(main);
+        let spawned = builder.spawn(main);
         // Under loom a pool thread counts as running for the model's deadlock check
         // (`corio_sync::loom::stall`) from before its spawn until it exits: a job it runs
         // may wake a task.
@@ -513,12 +512,10 @@ impl Shared {
                 }
             }
             crate::loom::stall::thread_spawning();
-            let spawned = thread::Builder::new()
-                .name(format!("{}-{}", self.thread_name, id))
-                .spawn(move || {
-                    let _exit = Exit;
-                    main()
-                });
+            let spawned = builder.spawn(move || {
+                let _exit = Exit;
+                main()
+            });
             if spawned.is_err() {
                 crate::loom::stall::thread_exited();
             }
