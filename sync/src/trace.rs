@@ -67,8 +67,13 @@ pub fn epoch() -> std::time::Instant {
     *EPOCH.get_or_init(std::time::Instant::now)
 }
 
-/// `deadline` as a [`Detail::Deadline`] word (saturating; 0 for a deadline before [`epoch`]).
+/// `deadline` as a [`Detail::Deadline`] word (saturating; 0 for a deadline before [`epoch`],
+/// and always 0 when recording is off).
 pub fn deadline_word(deadline: std::time::Instant) -> u64 {
+    if !ENABLED {
+        // Nobody reads it: skip the clock arithmetic.
+        return 0;
+    }
     let since = deadline.saturating_duration_since(epoch());
     u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
 }

@@ -154,15 +154,13 @@ impl<F: Future> Future for WaitFor<F> {
         }
         // Recorded after the inner future's own records: the dump shows
         // `wait_for (1.2 s left)` around what the inner future awaits.
-        if trace::ENABLED {
-            trace::record_outer(
-                mark,
-                trace::MAX_RECORDS,
-                &WAIT_FOR,
-                timer.deadline_word(),
-                timer.created_at(),
-            );
-        }
+        trace::record_outer(
+            mark,
+            trace::MAX_RECORDS,
+            &WAIT_FOR,
+            timer.deadline_word(),
+            timer.created_at(),
+        );
         Poll::Pending
     }
 }

@@ -287,7 +287,7 @@ impl Sleep {
     }
 
     /// The deadline as a task-dump detail word: the registered timer's (no clock read),
-    /// else computed.
+    /// else computed (free when recording is off: see `trace::deadline_word`).
     pub(crate) fn deadline_word(&self) -> u64 {
         match self.state {
             State::Registered { word, .. } => word,
@@ -346,7 +346,7 @@ impl Future for Sleep {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         let out = this.poll_timer(cx);
-        if trace::ENABLED && out.is_pending() {
+        if out.is_pending() {
             trace::record(&SLEEP, this.deadline_word(), this.at);
         }
         out
@@ -494,10 +494,8 @@ impl Interval {
     /// ```
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         if self.sleep.poll_timer(cx).is_pending() {
-            if trace::ENABLED {
-                let deadline = self.sleep.deadline_word();
-                trace::record(&INTERVAL_TICK, deadline, self.sleep.created_at());
-            }
+            let deadline = self.sleep.deadline_word();
+            trace::record(&INTERVAL_TICK, deadline, self.sleep.created_at());
             return Poll::Pending;
         }
         let at = self.sleep.deadline();
