@@ -3,7 +3,7 @@
 //! that loom finds the failure; the ordinary models run the correct setting of the same
 //! code to show that it is the switch, not the harness, that makes the difference.
 
-use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 use loom::sync::Mutex;
 use std::collections::VecDeque;
 use std::future::Future;
@@ -573,5 +573,64 @@ impl<const RMW: bool> EventFlag<RMW> {
 impl<const RMW: bool> Default for EventFlag<RMW> {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// The store–fence–load hand-off of `corio_sync::Queue`'s lock-free fast paths, reduced
+/// to one counter: `put` adds an item without a lock, fences, and wakes the getter if its
+/// `waiting` flag is set; `get` takes an item, or sets the flag, fences, looks once more
+/// and sleeps. With `RECHECK = false` the getter sleeps without that second look: a put
+/// that read the flag just before it was set wakes nobody, and its item waits forever.
+///
+/// The getter sleeps in `loom::thread::park` (see [`Parker`] for why); the putter learns
+/// the getter's thread with [`set_getter`](Self::set_getter) before it puts.
+#[derive(Debug, Default)]
+pub struct FastPathHandoff<const RECHECK: bool> {
+    items: AtomicUsize,
+    waiting: AtomicBool,
+    getter: std::sync::OnceLock<loom::thread::Thread>,
+}
+
+impl<const RECHECK: bool> FastPathHandoff<RECHECK> {
+    /// An empty queue.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Names the thread that gets (before any `put`).
+    pub fn set_getter(&self, thread: loom::thread::Thread) {
+        self.getter.set(thread).expect("one getter");
+    }
+
+    fn take(&self) -> bool {
+        self.items
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    /// Adds an item and wakes the getter if it announced itself.
+    pub fn put(&self) {
+        self.items.fetch_add(1, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+        if self.waiting.load(Ordering::Relaxed) {
+            self.getter.get().expect("getter set before put").unpark();
+        }
+    }
+
+    /// Takes an item, sleeping until there is one (only the getter thread may call it).
+    pub fn get(&self) {
+        loop {
+            if self.take() {
+                return;
+            }
+            self.waiting.store(true, Ordering::Relaxed);
+            fence(Ordering::SeqCst);
+            if RECHECK && self.take() {
+                self.waiting.store(false, Ordering::Relaxed);
+                return;
+            }
+            loom::thread::park();
+            self.waiting.store(false, Ordering::Relaxed);
+        }
     }
 }

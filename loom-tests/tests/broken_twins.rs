@@ -4,7 +4,7 @@
 //! scenarios of `queue.rs`'s hand-off models.
 #![cfg(loom)]
 
-use corio_loom_tests::broken::{HandoffQueue, HandoffSemaphore, Parker};
+use corio_loom_tests::broken::{FastPathHandoff, HandoffQueue, HandoffSemaphore, Parker};
 use corio_loom_tests::model_with;
 use corio_loom_tests::probe::{poll_once, Probe};
 use loom::sync::Arc;
@@ -145,4 +145,28 @@ fn twin_queue_dropped_getter_passes_its_item_on() {
 #[should_panic(expected = "an item handed to a dropped getter was lost")]
 fn broken_twin_queue_dropped_getter_loses_its_item() {
     dropped_getter_races_put::<false>();
+}
+
+/// A lock-free `put` on another thread races the getter announcing that it waits: the
+/// getter must always get the item (a lost wake-up is a loom deadlock).
+fn fast_put_races_waiting_getter<const RECHECK: bool>() {
+    model_with(3, || {
+        let q = std::sync::Arc::new(FastPathHandoff::<RECHECK>::new());
+        let q2 = q.clone();
+        let t = thread::spawn(move || q2.get());
+        q.set_getter(t.thread().clone());
+        q.put();
+        t.join().unwrap();
+    });
+}
+
+#[test]
+fn twin_queue_waiting_getter_looks_again_after_its_flag() {
+    fast_put_races_waiting_getter::<true>();
+}
+
+#[test]
+#[should_panic(expected = "deadlock")]
+fn broken_twin_queue_waiting_getter_sleeps_without_looking_again() {
+    fast_put_races_waiting_getter::<false>();
 }

@@ -2,6 +2,11 @@
 //! or putter that is dropped after being woken (a getter handed an item, a putter
 //! admitted to a slot), and shutdown (graceful and immediate). `broken_twins.rs` runs the
 //! hand-off scenarios on a twin queue with the old putter hand-off and a lossy getter.
+//!
+//! A bounded `Queue` keeps its items in a lock-free ring, and a `put` or `get` that
+//! neither waits nor wakes takes no lock: the `fast_*` models race those fast paths
+//! against a getter, putter or joiner that is starting to wait, against an immediate
+//! shutdown, and against a putter admitted to a slot an overlapping put then takes.
 #![cfg(loom)]
 
 use corio_loom_tests::model_with;
@@ -218,5 +223,101 @@ fn queue_admitted_putter_feeding_a_getter_admits_the_next() {
         assert_eq!(t.join().unwrap(), (1, 2));
         assert_eq!(q.get_nowait(), Ok(3));
         assert_eq!(q.get_nowait(), Err(GetError::Empty));
+    });
+}
+
+/// A `put_nowait` (lock-free: nobody waits yet) races a getter on another thread that
+/// finds the queue empty and starts waiting: the getter always receives the item.
+#[test]
+fn queue_fast_put_reaches_a_getter_starting_to_wait() {
+    model_with(3, || {
+        let q = Queue::new(2);
+        let q2 = q.clone();
+        let t = thread::spawn(move || block_on(q2.get()));
+        q.put_nowait(5).unwrap();
+        assert_eq!(t.join().unwrap(), Ok(5), "the put's wake-up was lost");
+        assert_eq!(q.qsize(), 0);
+    });
+}
+
+/// A `get_nowait` (lock-free) frees the only slot while a putter on another thread finds
+/// the queue full and starts waiting: the putter is always admitted and its item follows.
+#[test]
+fn queue_fast_get_admits_a_putter_starting_to_wait() {
+    model_with(3, || {
+        let q = Queue::new(1);
+        q.put_nowait(1).unwrap();
+        let q2 = q.clone();
+        let t = thread::spawn(move || block_on(q2.put(2)));
+        assert_eq!(q.get_nowait(), Ok(1));
+        assert_eq!(t.join().unwrap(), Ok(()), "the putter was never admitted");
+        assert_eq!(q.get_nowait(), Ok(2));
+        assert_eq!(q.get_nowait(), Err(GetError::Empty));
+    });
+}
+
+/// The last `task_done` (lock-free) races a joiner on another thread that starts waiting:
+/// the joiner always returns.
+#[test]
+fn queue_last_task_done_releases_a_joiner_starting_to_wait() {
+    model_with(3, || {
+        let q = Queue::new(2);
+        q.put_nowait(1).unwrap();
+        let q2 = q.clone();
+        let t = thread::spawn(move || block_on(q2.join()));
+        assert_eq!(q.get_nowait(), Ok(1));
+        q.task_done().unwrap();
+        t.join().unwrap();
+        assert!(q.task_done().is_err());
+    });
+}
+
+/// A lock-free `put_nowait` races an immediate shutdown: the put fails, or its item is
+/// dropped and counted done by the shutdown — never left behind in a shut-down queue,
+/// and `join` never waits for it.
+#[test]
+fn queue_fast_put_racing_immediate_shutdown_leaves_nothing() {
+    model_with(3, || {
+        let q = Queue::new(2);
+        let q2 = q.clone();
+        let t = thread::spawn(move || q2.put_nowait(1).is_ok());
+        q.shutdown(true);
+        let _put = t.join().unwrap();
+        assert_eq!(q.get_nowait(), Err(GetError::ShutDown), "an item survived");
+        assert!(q.task_done().is_err(), "a dropped item was left unfinished");
+        assert!(poll_once(Box::pin(q.join()).as_mut()).is_ready());
+    });
+}
+
+/// A full queue (maxsize 1); a putter on another thread starts waiting while a third
+/// thread's `put_nowait`, which may have read the flags before that putter linked itself,
+/// takes the slot a `get` frees (possibly the one reserved for the waiting putter). Every
+/// item that was put comes out exactly once, and the waiting putter always completes.
+#[test]
+fn queue_overlapping_put_and_admitted_putter_lose_nothing() {
+    model_with(2, || {
+        let q = Queue::new(1);
+        q.put_nowait(1).unwrap();
+        let (qa, qb) = (q.clone(), q.clone());
+        let a = thread::spawn(move || block_on(qa.put(2)));
+        let b = thread::spawn(move || qb.put_nowait(3).is_ok());
+        assert_eq!(q.get_nowait(), Ok(1));
+        let b_put = b.join().unwrap();
+        let mut got = vec![block_on(q.get()).unwrap()];
+        if b_put {
+            got.push(block_on(q.get()).unwrap());
+        }
+        assert_eq!(
+            a.join().unwrap(),
+            Ok(()),
+            "the waiting putter never completed"
+        );
+        got.sort_unstable();
+        assert_eq!(got, if b_put { vec![2, 3] } else { vec![2] });
+        assert_eq!(
+            q.get_nowait(),
+            Err(GetError::Empty),
+            "an item was duplicated"
+        );
     });
 }

@@ -194,7 +194,7 @@ impl BarrierWait<'_> {
                 if st.arrived + 1 == parties {
                     // Last arrival: release this generation, oldest first.
                     st.arrived = 0;
-                    let mut wakers = WakeList::new();
+                    let mut wakers = WakeList::<16>::new();
                     let mut index = 0;
                     while let Some(w) = st.waiters.pop_front(|i| *i = index) {
                         wakers.push(w);

@@ -158,7 +158,7 @@ impl Condition {
         if n == 0 {
             return;
         }
-        let mut wakers = WakeList::new();
+        let mut wakers = WakeList::<16>::new();
         let mut list = self.waiters.lock();
         for _ in 0..n {
             match list.pop_front(|_| ()) {

@@ -79,7 +79,7 @@ impl Event {
         if self.flag.swap(true, Ordering::AcqRel) {
             return; // already set: nobody can be waiting
         }
-        let mut wakers = WakeList::new();
+        let mut wakers = WakeList::<16>::new();
         let mut list = self.waiters.lock();
         while let Some(w) = list.pop_front(|_| ()) {
             wakers.push(w);

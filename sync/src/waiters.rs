@@ -71,6 +71,16 @@ impl<T> Waiter<T> {
         self.notified.load(Ordering::Acquire)
     }
 
+    /// Makes a popped node unnotified again, so its owner can link it once more.
+    ///
+    /// # Safety
+    /// The node is notified (unlinked, owned by the caller), and the caller holds the lock
+    /// of the list it links the node into next, before anyone else can pop it.
+    #[inline]
+    pub(crate) unsafe fn reset(&self) {
+        self.notified.store(false, Ordering::Relaxed);
+    }
+
     /// Runs `f` on the payload.
     ///
     /// # Safety
@@ -148,6 +158,32 @@ impl<T> List<T> {
             None => self.head = Some(ptr),
         }
         self.tail = Some(ptr);
+        self.len += 1;
+    }
+
+    /// Links `w` at the front, remembering `waker`: it is popped next.
+    ///
+    /// # Safety
+    /// As for [`push_back`](Self::push_back).
+    pub(crate) unsafe fn push_front(&mut self, w: &Waiter<T>, waker: &Waker) {
+        let ptr = NonNull::from(w);
+        let head = self.head;
+        w.links.with_mut(|l| {
+            // SAFETY: unlinked, so nobody else accesses the links; we hold the lock.
+            let l = unsafe { &mut *l };
+            l.prev = None;
+            l.next = head;
+            l.waker = Some(waker.clone());
+        });
+        match head {
+            // SAFETY: linked nodes are alive (push_back's contract) and we hold the lock.
+            Some(h) => unsafe { h.as_ref() }
+                .links
+                // SAFETY: as above.
+                .with_mut(|l| unsafe { (*l).prev = Some(ptr) }),
+            None => self.tail = Some(ptr),
+        }
+        self.head = Some(ptr);
         self.len += 1;
     }
 
@@ -229,19 +265,22 @@ impl<T> List<T> {
     }
 }
 
-/// Wakers collected under a lock and woken after it is released. Holds 16 inline and
-/// spills to the heap only beyond that.
-pub(crate) struct WakeList {
-    inline: [Option<Waker>; 16],
+/// Wakers collected under a lock and woken after it is released. Holds `N` inline (16
+/// unless said otherwise: enough for most `notify_all`s) and spills to the heap only
+/// beyond that; a path that wakes one or two at a time uses a small `N`, which is cheaper
+/// to create and to drop.
+pub(crate) struct WakeList<const N: usize = 16> {
+    inline: [Option<Waker>; N],
     len: usize,
     spill: Vec<Waker>,
 }
 
-impl WakeList {
+impl<const N: usize> WakeList<N> {
     /// An empty list (no allocation).
+    #[inline]
     pub(crate) fn new() -> Self {
         Self {
-            inline: [const { None }; 16],
+            inline: [const { None }; N],
             len: 0,
             spill: Vec::new(),
         }
@@ -250,7 +289,7 @@ impl WakeList {
     /// Adds a waker.
     #[inline]
     pub(crate) fn push(&mut self, w: Waker) {
-        if self.len < self.inline.len() {
+        if self.len < N {
             self.inline[self.len] = Some(w);
             self.len += 1;
         } else {
@@ -259,14 +298,17 @@ impl WakeList {
     }
 
     /// Wakes everything collected.
+    #[inline]
     pub(crate) fn wake_all(mut self) {
         for w in self.inline[..self.len].iter_mut() {
             if let Some(w) = w.take() {
                 w.wake();
             }
         }
-        for w in self.spill.drain(..) {
-            w.wake();
+        if !self.spill.is_empty() {
+            for w in self.spill.drain(..) {
+                w.wake();
+            }
         }
     }
 }
@@ -322,7 +364,7 @@ mod tests {
     #[test]
     fn wake_list_spills() {
         let count = Arc::new(Count(AtomicUsize::new(0)));
-        let mut wl = WakeList::new();
+        let mut wl = WakeList::<16>::new();
         for _ in 0..40 {
             wl.push(Waker::from(count.clone()));
         }

@@ -210,6 +210,52 @@ fn getter_dropped_after_grant_puts_item_back_at_the_front() {
     assert_eq!(q.get_nowait(), Ok(2));
 }
 
+/// The same on a bounded queue, whose items live in a lock-free ring: the given-back item
+/// comes out before the ring's, counts in `qsize` and `full`, and puts wait behind it.
+#[test]
+fn bounded_getter_dropped_after_grant_puts_item_back_before_the_ring() {
+    let q = Queue::new(2);
+    let mut g = Box::pin(q.get());
+    pending(&mut g);
+    q.put_nowait(1).unwrap(); // handed to g
+    q.put_nowait(2).unwrap(); // into the ring
+    q.put_nowait(3).unwrap(); // into the ring: full
+    drop(g);
+    assert_eq!(q.qsize(), 3, "the given-back item is in the queue");
+    assert!(q.full());
+    assert!(matches!(q.put_nowait(4), Err(PutError::Full(4))));
+    assert_eq!(q.get_nowait(), Ok(1));
+    assert!(
+        matches!(q.put_nowait(4), Err(PutError::Full(4))),
+        "still full: 2 items"
+    );
+    assert_eq!(q.get_nowait(), Ok(2));
+    q.put_nowait(4).unwrap();
+    assert_eq!(q.get_nowait(), Ok(3));
+    assert_eq!(q.get_nowait(), Ok(4));
+    assert_eq!(q.get_nowait(), Err(GetError::Empty));
+}
+
+/// A bounded queue too large for a ring (its slots would take more than 256 KiB) keeps
+/// its items under the lock, with the same behaviour.
+#[test]
+fn large_bounded_queue_without_a_ring_behaves_the_same() {
+    let q = Queue::<[u8; 1024]>::new(1_000);
+    for i in 0..1_000u32 {
+        q.put_nowait([i as u8; 1024]).unwrap();
+    }
+    assert!(q.full());
+    assert!(q.put_nowait([0; 1024]).is_err());
+    let mut put = Box::pin(q.put([7; 1024]));
+    pending(&mut put);
+    assert_eq!(q.get_nowait().map(|v| v[0]), Ok(0));
+    assert_eq!(ready(&mut put), Ok(()));
+    for i in 1..1_000u32 {
+        assert_eq!(q.get_nowait().map(|v| v[0]), Ok(i as u8));
+    }
+    assert_eq!(q.get_nowait().map(|v| v[0]), Ok(7));
+}
+
 #[test]
 fn lifo_getter_dropped_after_grant_puts_item_back_on_top() {
     let q = LifoQueue::new(0);

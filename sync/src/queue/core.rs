@@ -1,60 +1,181 @@
 //! The queue machinery shared by `Queue`, `LifoQueue` and `PriorityQueue`: one lock
-//! around the items and three FIFO waiter lists (getters, putters, joiners).
+//! around the waiter lists (getters, putters, joiners) and the slow paths, and — for a
+//! bounded FIFO queue — a lock-free ring that holds its items, so that a `put` or `get`
+//! that neither waits nor has to wake anyone takes no lock at all.
 //!
 //! # Hand-offs
 //!
-//! Every step below happens under the one lock, and a woken waiter learns what it was
-//! given from its own node (written by whoever popped it), so nobody can barge in between.
+//! Every hand-off happens under the lock, and a woken waiter learns what it was given
+//! from its own node (written by whoever popped it), so nobody can barge in between.
 //!
 //! * **Getters** wait only while the queue is empty. A `put` while getters wait gives its
 //!   item straight to the oldest getter's node. A getter dropped after receiving an item
-//!   gives it to the next getter, or back to the front of the queue ([`State::give_back`]).
+//!   gives it to the next getter, or back to the front of the queue ([`Core::give_back`]).
 //!   A getter is a [`Get`] future or a queue handle's pending stream get (see
 //!   `stream.rs`); both run the one protocol, [`Core::poll_get`] and [`Core::cancel_get`].
 //! * **Putters** wait only while the queue is full. A `get` that frees a slot does not
 //!   take the oldest putter's item: it *reserves* the slot for that putter and wakes it
-//!   ([`State::admit_putter`]). The item enters the queue only when that put completes
-//!   ([`State::fill_reserved`]); a putter dropped while holding a reservation passes it to
+//!   ([`Core::admit_putters`]). The item enters the queue only when that put completes
+//!   ([`Core::fill_reserved`]); a putter dropped while holding a reservation passes it to
 //!   the next putter, or frees the slot. So a cancelled put never enqueues its item
 //!   (asyncio's cancelled `put` and tokio's cancelled bounded `send` behave the same).
 //! * **Joiners** are all woken together when the unfinished count reaches zero; a dropped
 //!   joiner has nothing to hand on.
 //!
+//! # Where the items are
+//!
+//! A `LifoQueue`, a `PriorityQueue` and an unbounded or very large `Queue` keep their
+//! items in [`State::items`] under the lock, and every operation takes it. A bounded FIFO
+//! `Queue` of up to [`RING_MAX_BYTES`] keeps them in a [`Ring`] of `maxsize` slots, and
+//! `State::items` holds only items given back by dropped getters, which come out first
+//! (the *front*). Either way "the queue" is `items` then the ring, and its length
+//! ([`Core::len`]) is both.
+//!
 //! # Why the slots add up
 //!
 //! `reserved` counts putters popped with a slot that have neither completed nor been
-//! dropped, and [`State::is_full`] counts their slots as taken: `items + reserved >=
+//! dropped, and [`Core::is_full`] counts their slots as taken: `len + reserved >=
 //! maxsize`. Invariant: *while any putter waits, the queue is full.*
 //!
-//! * A putter is linked only after [`State::try_put`] found the queue full, under the lock.
-//! * Only three steps free a slot, each exactly one and each followed, under the same
-//!   lock, by [`State::admit_putter`], which reserves a free slot for the oldest putter:
-//!   a `get` (`items - 1`); a reserved putter handing its item straight to a waiting getter
-//!   (`reserved - 1`, `items` unchanged); a reserved putter dropped (`reserved - 1`).
-//!   A dropped getter's item may go back into the queue, which only adds to `items`.
+//! * A putter is linked only after the queue was found full, under the lock, and after
+//!   linking it runs [`Core::admit_putters`] once more (see the fast paths below for why).
+//! * Every step that frees a slot is followed by [`Core::admit_putters`], which reserves
+//!   free slots for the oldest putters: a `get` (`len - 1`); a reserved putter handing its
+//!   item straight to a waiting getter (`reserved - 1`, `len` unchanged); a reserved
+//!   putter dropped (`reserved - 1`). A dropped getter's item may go back into the queue,
+//!   which only adds to `len`.
 //!
 //! Hence no putter waits while a slot is free (no lost wake-up), and no new `put` or
-//! `put_nowait` takes a slot while older putters wait: [`State::try_put`] refuses a full
-//! queue, and the queue is full whenever putters wait (no barging; FIFO among putters).
-//! Each reservation ends exactly once, by its owner: completing (the item enters, or goes
-//! to a getter) or dropping (the slot passes on). A shutdown refuses waiting putters and
-//! leaves reservations alone; a reserved putter that completes after it gets its item
-//! back, as every put after a shutdown does.
+//! `put_nowait` takes a slot while older putters wait: the slow path refuses a full queue
+//! and waits behind them, and the queue is full whenever putters wait (FIFO among
+//! putters; see below for the one exception). Each reservation ends exactly once, by its
+//! owner: completing (the item enters, or goes to a getter) or dropping (the slot passes
+//! on). A shutdown refuses waiting putters and leaves reservations alone; a reserved
+//! putter that completes after it gets its item back, as every put after a shutdown does.
+//!
+//! # The fast paths (bounded FIFO queues)
+//!
+//! [`Core::flags`] mirrors, for lock-free readers, what the slow paths must handle:
+//! [`GETTERS`] (getters wait), [`PUTTERS`] (putters wait), [`PUT_SLOW`] (putters wait, a
+//! front exists, or the queue is shut down), [`RESERVED`] (slots are reserved; their
+//! number is in [`Core::reserved_hint`]), [`GET_SLOW`] (a front exists) and [`JOINERS`]
+//! (joiners wait). Only the lock's holder writes them, after each change, from the state.
+//!
+//! * A fast `put` runs only while neither `PUT_SLOW` nor `GETTERS` is set, and, if slots
+//!   are reserved, only while the ring has a slot beyond them: it counts the item
+//!   unfinished, pushes it into the ring, then (a `SeqCst` fence) reads the flags again,
+//!   and takes the lock if getters wait (to hand them the ring's items) or the queue was
+//!   shut down meanwhile (an immediate shutdown drops the item). If the ring has no slot
+//!   ready it takes the slow path.
+//! * A fast `get` runs only while neither `GET_SLOW` nor `GETTERS` is set: it pops the
+//!   ring, then (a `SeqCst` fence) reads the flags, and takes the lock to admit putters if
+//!   `PUTTERS` is set. With nothing ready it takes the slow path.
+//! * A getter or putter that is about to wait links its node, stores the flags, issues a
+//!   `SeqCst` fence and only then checks the ring again under the lock (a getter hands the
+//!   ring's items to the getters in order, itself included if its turn comes; a putter
+//!   runs [`Core::admit_putters`], which reads the ring's length). This is the store–fence–
+//!   load pattern on both sides: a fast operation's ring update and the waiter's flag
+//!   store are each followed by a fence and a read of the other, so at least one of the
+//!   two sees the other — either the waiter finds the item (or the free slot) itself, or
+//!   the fast operation sees the flag and takes the lock to hand it over. No wake-up is
+//!   lost. The same pattern covers `task_done` (decrement, fence, read `JOINERS`) against
+//!   a joiner (link, store the flag, fence, read the count), and an immediate shutdown
+//!   (store the flag, fence, drain) against a fast `put`.
+//! * The ring never waits for a half-finished operation: a push whose slot is still
+//!   being emptied fails, and a pop whose item is still being written finds nothing. On a
+//!   fast path that means the slow path; under the lock, where an answer must be exact
+//!   (`put_nowait`'s `Full`, `get_nowait`'s `Empty`), [`Core::ring_push`] and
+//!   [`Core::ring_pop`] spin until the other side's operation, which never waits, ends.
+//! * The exception to FIFO admission: a fast `put` that read the flags (or the reserved
+//!   count) just before a putter started waiting, or a slot was reserved, may still take
+//!   a slot a `get` frees, even one reserved for that putter (the two puts overlap in
+//!   time, so either order is a valid history). The reserved putter then finds the ring
+//!   full when it fills its slot: it gives the reservation back and waits again at the
+//!   *front* of the putters, where the next freed slot is its. The same overlap lets a
+//!   fast `get` take an item ahead of a getter that started waiting at that moment;
+//!   nothing is ever lost, only ordered differently between operations that overlap.
 
 use crate::coop;
 use crate::error::{GetError, PutError, QueueShutDown, TaskDoneError};
-use crate::loom::Mutex;
+use crate::loom::{fence, AtomicU32, AtomicUsize, Mutex, Ordering};
+use crate::queue::ring::Ring;
 use crate::queue::store::Store;
 use crate::trace;
-use crate::waiters::{List, Waiter, WakeList};
+use crate::waiters::{List, Waiter};
+use crossbeam_utils::CachePadded;
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll, Waker};
 
+/// The wakers one queue operation collects, woken after the lock is released: usually
+/// none or one, so the first two are kept inline.
+#[derive(Default)]
+struct Wakers {
+    first: Option<Waker>,
+    second: Option<Waker>,
+    more: Vec<Waker>,
+}
+
+impl Wakers {
+    #[inline]
+    fn new() -> Self {
+        Self::default()
+    }
+
+    #[inline]
+    fn push(&mut self, w: Waker) {
+        if self.first.is_none() {
+            self.first = Some(w);
+        } else if self.second.is_none() {
+            self.second = Some(w);
+        } else {
+            self.more.push(w);
+        }
+    }
+
+    #[inline(always)]
+    fn wake_all(self) {
+        if let Some(first) = self.first {
+            first.wake();
+            if let Some(second) = self.second {
+                second.wake();
+                self.more.into_iter().for_each(Waker::wake);
+            }
+        }
+    }
+}
+
+/// A bounded FIFO queue keeps its items in a ring if its slots take at most this much.
+pub(crate) const RING_MAX_BYTES: usize = 1 << 18;
+
+/// [`Core::flags`]: getters are linked.
+const GETTERS: u32 = 1;
+/// [`Core::flags`]: a `put` must take the lock (putters linked, slots reserved, a front
+/// of given-back items, a shutdown, or no ring).
+const PUT_SLOW: u32 = 2;
+/// [`Core::flags`]: a `get` must take the lock (a front of given-back items, or no ring).
+const GET_SLOW: u32 = 4;
+/// [`Core::flags`]: joiners are linked.
+const JOINERS: u32 = 8;
+/// [`Core::flags`]: putters are linked (a get that frees a slot must admit one).
+const PUTTERS: u32 = 16;
+/// [`Core::flags`]: slots are reserved for admitted putters ([`Core::reserved_hint`]): a
+/// fast put counts them as taken.
+const RESERVED: u32 = 32;
+
 pub(crate) struct Core<T> {
     maxsize: usize,
+    /// What the slow paths must handle, for lock-free readers (see "The fast paths").
+    flags: CachePadded<AtomicU32>,
+    /// `State::reserved` as of the last [`publish`](Self::publish), for fast puts.
+    reserved_hint: CachePadded<AtomicUsize>,
+    /// Items put and not yet marked done [asyncio: `_unfinished_tasks`]. Counted before an
+    /// item becomes visible, so a `task_done` for it never finds zero.
+    unfinished: CachePadded<AtomicUsize>,
+    /// A bounded FIFO queue's items (after any front in `State::items`).
+    ring: Option<Ring<T>>,
     state: Mutex<State<T>>,
     /// What a task waiting on this queue awaits, for task dumps.
     ops: &'static Ops,
@@ -80,6 +201,7 @@ enum Admission {
 }
 
 struct State<T> {
+    /// The items, or with a ring only the front: items given back by dropped getters.
     items: Store<T>,
     /// Data: the item handed over (`None` = woken by shutdown).
     getters: List<Option<T>>,
@@ -88,102 +210,8 @@ struct State<T> {
     joiners: List<()>,
     /// Slots reserved for woken putters that have not put their item yet.
     reserved: usize,
-    /// Items put and not yet marked done [asyncio: `_unfinished_tasks`].
-    unfinished: usize,
     shutdown: bool,
     immediate: bool,
-}
-
-impl<T> State<T> {
-    /// True if no slot is free: the items and the slots reserved for woken putters fill
-    /// the queue (never for an unbounded queue).
-    #[inline]
-    fn is_full(&self, maxsize: usize) -> bool {
-        maxsize > 0 && self.items.len() + self.reserved >= maxsize
-    }
-
-    /// Puts `v` into a free slot (to a waiting getter, or into the queue), or gives it
-    /// back if no slot is free.
-    #[inline]
-    fn try_put(&mut self, maxsize: usize, v: T) -> Result<Option<Waker>, T> {
-        if self.is_full(maxsize) {
-            return Err(v);
-        }
-        Ok(self.deliver(v))
-    }
-
-    /// Counts `v` as put and delivers it: to the oldest getter, or into the queue.
-    #[inline]
-    fn deliver(&mut self, v: T) -> Option<Waker> {
-        self.unfinished += 1;
-        if self.getters.is_empty() {
-            self.items.push(v);
-            return None;
-        }
-        let mut slot = Some(v);
-        self.getters.pop_front(|d| *d = slot.take())
-    }
-
-    /// If a slot is free and putters wait, reserves it for the oldest one and returns its
-    /// waker.
-    #[inline]
-    fn admit_putter(&mut self, maxsize: usize) -> Option<Waker> {
-        if self.putters.is_empty() || self.is_full(maxsize) {
-            return None;
-        }
-        self.reserved += 1;
-        self.putters.pop_front(|a| *a = Admission::Slot)
-    }
-
-    /// Takes the next item; if that freed a slot, reserves it for the oldest putter.
-    #[inline]
-    fn try_get(&mut self, maxsize: usize) -> Option<(T, Option<Waker>)> {
-        let v = self.items.pop()?;
-        let waker = self.admit_putter(maxsize);
-        Some((v, waker))
-    }
-
-    /// A putter holding a reservation puts `v` into its slot, or, after a shutdown, frees
-    /// the slot and gets `v` back. Returns the wakers of the getter that received `v` and
-    /// of the putter admitted to the slot that freed.
-    fn fill_reserved(&mut self, maxsize: usize, v: T) -> Result<[Option<Waker>; 2], T> {
-        self.reserved -= 1;
-        if self.shutdown {
-            // Nobody waits to put after a shutdown: nothing to admit.
-            return Err(v);
-        }
-        let getter = self.deliver(v);
-        // Handed straight to a getter, the item left the slot free again.
-        let putter = self.admit_putter(maxsize);
-        Ok([getter, putter])
-    }
-
-    /// A getter was handed `v` but dropped: give it to the next getter, or back to the
-    /// queue front; after an immediate shutdown it is dropped and counted done.
-    fn give_back(&mut self, v: T, wakers: &mut WakeList) -> Option<T> {
-        if self.shutdown && self.immediate {
-            self.unfinished = self.unfinished.saturating_sub(1);
-            self.wake_joiners_if_done(wakers);
-            return Some(v);
-        }
-        if !self.getters.is_empty() {
-            let mut slot = Some(v);
-            if let Some(w) = self.getters.pop_front(|d| *d = slot.take()) {
-                wakers.push(w);
-            }
-        } else {
-            self.items.unpop(v);
-        }
-        None
-    }
-
-    fn wake_joiners_if_done(&mut self, wakers: &mut WakeList) {
-        if self.unfinished == 0 {
-            while let Some(w) = self.joiners.pop_front(|_| ()) {
-                wakers.push(w);
-            }
-        }
-    }
 }
 
 impl<T> fmt::Debug for Core<T> {
@@ -191,9 +219,9 @@ impl<T> fmt::Debug for Core<T> {
         let st = self.state.lock();
         f.debug_struct("Queue")
             .field("maxsize", &self.maxsize)
-            .field("qsize", &st.items.len())
+            .field("qsize", &self.len(&st))
             .field("reserved", &st.reserved)
-            .field("unfinished", &st.unfinished)
+            .field("unfinished", &self.unfinished.load(Ordering::Relaxed))
             .field("shutdown", &st.shutdown)
             .finish()
     }
@@ -206,8 +234,21 @@ impl<T> Core<T> {
     }
 
     pub(crate) fn new(maxsize: usize, items: Store<T>, ops: &'static Ops) -> Self {
+        let ring = (matches!(items, Store::Fifo(_))
+            && maxsize > 0
+            && Ring::<T>::bytes_for(maxsize) <= RING_MAX_BYTES)
+            .then(|| Ring::new(maxsize));
+        let flags = if ring.is_some() {
+            0
+        } else {
+            PUT_SLOW | GET_SLOW
+        };
         Self {
             maxsize,
+            flags: CachePadded::new(AtomicU32::new(flags)),
+            unfinished: CachePadded::new(AtomicUsize::new(0)),
+            reserved_hint: CachePadded::new(AtomicUsize::new(0)),
+            ring,
             ops,
             state: Mutex::new(State {
                 items,
@@ -215,7 +256,6 @@ impl<T> Core<T> {
                 putters: List::new(),
                 joiners: List::new(),
                 reserved: 0,
-                unfinished: 0,
                 shutdown: false,
                 immediate: false,
             }),
@@ -227,69 +267,440 @@ impl<T> Core<T> {
     }
 
     pub(crate) fn qsize(&self) -> usize {
-        self.state.lock().items.len()
+        self.len(&self.state.lock())
     }
 
     pub(crate) fn is_full(&self) -> bool {
-        self.state.lock().is_full(self.maxsize)
+        let st = self.state.lock();
+        self.full(&st)
     }
 
+    // ----- Under the lock -------------------------------------------------------------
+
+    /// The items in the queue: the front (or all of them) and the ring's.
+    fn len(&self, st: &State<T>) -> usize {
+        st.items.len() + self.ring.as_ref().map_or(0, Ring::len)
+    }
+
+    /// True if no slot is free: the items and the slots reserved for woken putters fill
+    /// the queue (never for an unbounded queue).
+    fn full(&self, st: &State<T>) -> bool {
+        self.maxsize > 0 && self.len(st) + st.reserved >= self.maxsize
+    }
+
+    /// Rewrites [`flags`](Self::flags) from the state, if it changed.
+    fn publish(&self, st: &State<T>) {
+        let flags = self.flags_of(st);
+        // Only the lock's holder writes these, so the loads see the last stores.
+        if self.reserved_hint.load(Ordering::Relaxed) != st.reserved {
+            self.reserved_hint.store(st.reserved, Ordering::Relaxed);
+        }
+        if self.flags.load(Ordering::Relaxed) != flags {
+            self.flags.store(flags, Ordering::SeqCst);
+        }
+    }
+
+    /// Stores the flags (always) and fences: the waiter's half of the store–fence–load
+    /// pattern, before it looks at the ring (or the count) again.
+    fn publish_before_recheck(&self, st: &State<T>) {
+        self.reserved_hint.store(st.reserved, Ordering::Relaxed);
+        self.flags.store(self.flags_of(st), Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+    }
+
+    fn flags_of(&self, st: &State<T>) -> u32 {
+        let no_ring = self.ring.is_none();
+        let front = no_ring || st.items.len() > 0;
+        let mut flags = 0;
+        if !st.getters.is_empty() {
+            flags |= GETTERS;
+        }
+        if front || !st.putters.is_empty() || st.shutdown {
+            flags |= PUT_SLOW;
+        }
+        if st.reserved > 0 {
+            flags |= RESERVED;
+        }
+        if front {
+            flags |= GET_SLOW;
+        }
+        if !st.joiners.is_empty() {
+            flags |= JOINERS;
+        }
+        if !st.putters.is_empty() {
+            flags |= PUTTERS;
+        }
+        flags
+    }
+
+    /// Appends `v` to the queue, or gives it back if the ring has no free slot. A slot
+    /// still being emptied by a pop in progress is waited for (the pop never waits).
+    fn ring_push(&self, st: &mut State<T>, v: T) -> Result<(), T> {
+        let Some(ring) = &self.ring else {
+            st.items.push(v);
+            return Ok(());
+        };
+        let mut v = match ring.push(v) {
+            Ok(()) => return Ok(()),
+            Err(back) => back,
+        };
+        for spins in 0u32.. {
+            if ring.len() >= ring.capacity() {
+                return Err(v);
+            }
+            spin(spins);
+            match ring.push(v) {
+                Ok(()) => return Ok(()),
+                Err(back) => v = back,
+            }
+        }
+        unreachable!("the loop only ends by returning")
+    }
+
+    /// Takes the next item: the front first, then the ring. An item still being written
+    /// by a push in progress is waited for (the push never waits).
+    fn ring_pop(&self, st: &mut State<T>) -> Option<T> {
+        if let Some(v) = st.items.pop() {
+            return Some(v);
+        }
+        let ring = self.ring.as_ref()?;
+        if let Some(v) = ring.pop() {
+            return Some(v);
+        }
+        for spins in 0u32.. {
+            if ring.len() == 0 {
+                return None;
+            }
+            spin(spins);
+            if let Some(v) = ring.pop() {
+                return Some(v);
+            }
+        }
+        unreachable!("the loop only ends by returning")
+    }
+
+    /// Counts `v` as put and delivers it: to the oldest getter, or into the queue; gives
+    /// it back if the ring has no free slot.
+    fn deliver(&self, st: &mut State<T>, v: T, wakers: &mut Wakers) -> Result<(), T> {
+        // Counted before anyone can take it (a fast get needs no lock).
+        self.unfinished.fetch_add(1, Ordering::Relaxed);
+        if st.getters.is_empty() {
+            let pushed = self.ring_push(st, v);
+            if pushed.is_err() {
+                self.finish_locked(st, 1, wakers);
+            }
+            return pushed;
+        }
+        let mut slot = Some(v);
+        if let Some(w) = st.getters.pop_front(|d| *d = slot.take()) {
+            wakers.push(w);
+        }
+        Ok(())
+    }
+
+    /// Hands the queue's items to the waiting getters, oldest first, while both last.
+    #[inline]
+    fn feed_getters(&self, st: &mut State<T>, wakers: &mut Wakers) {
+        if !st.getters.is_empty() {
+            self.feed_waiting_getters(st, wakers);
+        }
+    }
+
+    /// [`feed_getters`](Self::feed_getters) with getters waiting.
+    #[inline(never)]
+    fn feed_waiting_getters(&self, st: &mut State<T>, wakers: &mut Wakers) {
+        while !st.getters.is_empty() {
+            let Some(v) = self.ring_pop(st) else { return };
+            let mut slot = Some(v);
+            if let Some(w) = st.getters.pop_front(|d| *d = slot.take()) {
+                wakers.push(w);
+            }
+        }
+    }
+
+    /// While slots are free and putters wait, reserves a slot for the oldest one and
+    /// collects its waker.
+    fn admit_putters(&self, st: &mut State<T>, wakers: &mut Wakers) {
+        while !st.putters.is_empty() && !self.full(st) {
+            st.reserved += 1;
+            if let Some(w) = st.putters.pop_front(|a| *a = Admission::Slot) {
+                wakers.push(w);
+            }
+        }
+    }
+
+    /// A put under the lock: delivers `v` if a slot is free and no putter waits ahead of
+    /// it (after handing any items to waiting getters, which came first); else gives it
+    /// back, to wait or to fail as full.
+    fn put_locked(&self, st: &mut State<T>, v: T, wakers: &mut Wakers) -> Result<(), T> {
+        self.feed_getters(st, wakers);
+        // Reserved slots count as taken in `full`: free ones beyond them are anyone's.
+        if !st.putters.is_empty() || self.full(st) {
+            return Err(v);
+        }
+        self.deliver(st, v, wakers)
+    }
+
+    /// A get under the lock: the next item, after handing items to the getters waiting
+    /// ahead of this one; admits putters to the slot it frees.
+    fn get_locked(&self, st: &mut State<T>, wakers: &mut Wakers) -> Option<T> {
+        self.feed_getters(st, wakers);
+        if !st.getters.is_empty() {
+            return None;
+        }
+        let v = self.ring_pop(st)?;
+        self.admit_putters(st, wakers);
+        Some(v)
+    }
+
+    /// A putter holding a reservation puts `v` into its slot (or hands it to a getter),
+    /// or, after a shutdown, frees the slot and gets `v` back (`Err(Some(v))`). If a
+    /// fast put took the ring's last slot meanwhile, gives the reservation back and
+    /// returns `Err(None)` with `v` back in `item`: the putter waits again at the front.
+    fn fill_reserved(
+        &self,
+        st: &mut State<T>,
+        v: T,
+        wakers: &mut Wakers,
+    ) -> Result<(), FillError<T>> {
+        st.reserved -= 1;
+        if st.shutdown {
+            // Nobody waits to put after a shutdown: nothing to admit.
+            return Err(FillError::ShutDown(v));
+        }
+        self.feed_getters(st, wakers);
+        match self.deliver(st, v, wakers) {
+            Ok(()) => {
+                // Handed straight to a getter, the item left the slot free again.
+                self.admit_putters(st, wakers);
+                Ok(())
+            }
+            Err(v) => Err(FillError::Taken(v)),
+        }
+    }
+
+    /// A getter was handed `v` but dropped: give it to the next getter, or back to the
+    /// queue front; after an immediate shutdown it is dropped and counted done.
+    fn give_back(&self, st: &mut State<T>, v: T, wakers: &mut Wakers) -> Option<T> {
+        if st.shutdown && st.immediate {
+            self.finish_locked(st, 1, wakers);
+            return Some(v);
+        }
+        if !st.getters.is_empty() {
+            let mut slot = Some(v);
+            if let Some(w) = st.getters.pop_front(|d| *d = slot.take()) {
+                wakers.push(w);
+            }
+        } else {
+            st.items.unpop(v);
+        }
+        None
+    }
+
+    /// Takes every item out (an immediate shutdown), counting them done.
+    fn drain(&self, st: &mut State<T>, wakers: &mut Wakers) -> Vec<T> {
+        let mut items = st.items.take_all();
+        while let Some(v) = self.ring_pop(st) {
+            items.push(v);
+        }
+        self.finish_locked(st, items.len(), wakers);
+        items
+    }
+
+    /// Counts `n` items done (saturating at zero) and, at zero, collects the joiners.
+    fn finish_locked(&self, st: &mut State<T>, n: usize, wakers: &mut Wakers) {
+        if n == 0 {
+            return;
+        }
+        let left = match self
+            .unfinished
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
+                Some(u.saturating_sub(n))
+            }) {
+            Ok(before) | Err(before) => before.saturating_sub(n),
+        };
+        if left == 0 {
+            while let Some(w) = st.joiners.pop_front(|_| ()) {
+                wakers.push(w);
+            }
+        }
+    }
+
+    // ----- Lock-free fast paths --------------------------------------------------------
+
+    /// Puts `v` without the lock if no slow case applies (see "The fast paths"); gives it
+    /// back otherwise.
+    #[inline]
+    fn put_fast(&self, v: T) -> Result<(), T> {
+        let Some(ring) = &self.ring else {
+            return Err(v);
+        };
+        let flags = self.flags.load(Ordering::Acquire);
+        if flags & (PUT_SLOW | GETTERS) != 0 {
+            return Err(v);
+        }
+        // Slots reserved for admitted putters are not ours to take.
+        if flags & RESERVED != 0
+            && ring.len() + self.reserved_hint.load(Ordering::Relaxed) >= self.maxsize
+        {
+            return Err(v);
+        }
+        self.unfinished.fetch_add(1, Ordering::Relaxed);
+        match ring.push(v) {
+            Ok(()) => {
+                fence(Ordering::SeqCst);
+                if self.flags.load(Ordering::Relaxed) & (PUT_SLOW | GETTERS) != 0 {
+                    self.after_fast_put();
+                }
+                Ok(())
+            }
+            Err(v) => {
+                self.finish(1);
+                Err(v)
+            }
+        }
+    }
+
+    /// A fast put found getters waiting or a shutdown after pushing: hand the ring's items
+    /// to the getters, or drop them after an immediate shutdown.
+    #[cold]
+    #[inline(never)]
+    fn after_fast_put(&self) {
+        let mut wakers = Wakers::new();
+        let mut st = self.state.lock();
+        let dropped = if st.shutdown && st.immediate {
+            self.drain(&mut st, &mut wakers)
+        } else {
+            self.feed_getters(&mut st, &mut wakers);
+            Vec::new()
+        };
+        self.publish(&st);
+        drop(st);
+        wakers.wake_all();
+        drop(dropped);
+    }
+
+    /// Takes an item without the lock if no slow case applies (see "The fast paths").
+    #[inline]
+    fn get_fast(&self) -> Option<T> {
+        let ring = self.ring.as_ref()?;
+        if self.flags.load(Ordering::Relaxed) & (GET_SLOW | GETTERS) != 0 {
+            return None;
+        }
+        let v = ring.pop()?;
+        fence(Ordering::SeqCst);
+        if self.flags.load(Ordering::Relaxed) & PUTTERS != 0 {
+            self.after_fast_get();
+        }
+        Some(v)
+    }
+
+    /// A fast get freed a slot while putters may wait: admit them.
+    #[cold]
+    #[inline(never)]
+    fn after_fast_get(&self) {
+        let mut wakers = Wakers::new();
+        let mut st = self.state.lock();
+        self.admit_putters(&mut st, &mut wakers);
+        self.publish(&st);
+        drop(st);
+        wakers.wake_all();
+    }
+
+    /// Counts `n` items done without the lock (saturating at zero); at zero, wakes the
+    /// joiners if any are linked.
+    fn finish(&self, n: usize) {
+        let before = match self
+            .unfinished
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
+                Some(u.saturating_sub(n))
+            }) {
+            Ok(before) | Err(before) => before,
+        };
+        if before <= n {
+            self.after_zero();
+        }
+    }
+
+    /// The unfinished count reached zero: wake the joiners, if any (the count's half of
+    /// the store–fence–load pattern with a joiner).
+    fn after_zero(&self) {
+        fence(Ordering::SeqCst);
+        if self.flags.load(Ordering::Relaxed) & JOINERS == 0 {
+            return;
+        }
+        let mut wakers = Wakers::new();
+        let mut st = self.state.lock();
+        if self.unfinished.load(Ordering::Acquire) == 0 {
+            while let Some(w) = st.joiners.pop_front(|_| ()) {
+                wakers.push(w);
+            }
+            self.publish(&st);
+        }
+        drop(st);
+        wakers.wake_all();
+    }
+
+    // ----- The operations ---------------------------------------------------------------
+
     pub(crate) fn put_nowait(&self, v: T) -> Result<(), PutError<T>> {
+        let Err(v) = self.put_fast(v) else {
+            return Ok(());
+        };
+        let mut wakers = Wakers::new();
         let mut st = self.state.lock();
         if st.shutdown {
             return Err(PutError::ShutDown(v));
         }
-        match st.try_put(self.maxsize, v) {
-            Ok(waker) => {
-                drop(st);
-                if let Some(w) = waker {
-                    w.wake();
-                }
-                Ok(())
-            }
-            Err(v) => Err(PutError::Full(v)),
-        }
+        let result = self.put_locked(&mut st, v, &mut wakers);
+        self.publish(&st);
+        drop(st);
+        wakers.wake_all();
+        result.map_err(PutError::Full)
     }
 
     pub(crate) fn get_nowait(&self) -> Result<T, GetError> {
+        if let Some(v) = self.get_fast() {
+            return Ok(v);
+        }
+        let mut wakers = Wakers::new();
         let mut st = self.state.lock();
-        match st.try_get(self.maxsize) {
-            Some((v, waker)) => {
-                drop(st);
-                if let Some(w) = waker {
-                    w.wake();
-                }
-                Ok(v)
-            }
-            None if st.shutdown => Err(GetError::ShutDown),
+        let got = self.get_locked(&mut st, &mut wakers);
+        let shutdown = st.shutdown;
+        self.publish(&st);
+        drop(st);
+        wakers.wake_all();
+        match got {
+            Some(v) => Ok(v),
+            None if shutdown => Err(GetError::ShutDown),
             None => Err(GetError::Empty),
         }
     }
 
     pub(crate) fn task_done(&self) -> Result<(), TaskDoneError> {
-        let mut wakers = WakeList::new();
-        let mut st = self.state.lock();
-        if st.unfinished == 0 {
-            return Err(TaskDoneError);
+        let before = self
+            .unfinished
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| u.checked_sub(1))
+            .map_err(|_| TaskDoneError)?;
+        if before == 1 {
+            self.after_zero();
         }
-        st.unfinished -= 1;
-        st.wake_joiners_if_done(&mut wakers);
-        drop(st);
-        wakers.wake_all();
         Ok(())
     }
 
     pub(crate) fn shutdown(&self, immediate: bool) {
-        let mut wakers = WakeList::new();
+        let mut wakers = Wakers::new();
         let mut st = self.state.lock();
         st.shutdown = true;
+        // The flag first, then the ring: a fast put racing with this either sees the
+        // shutdown or has its item found below.
+        self.publish_before_recheck(&st);
         let dropped = if immediate {
             st.immediate = true;
-            let items = st.items.take_all();
-            st.unfinished = st.unfinished.saturating_sub(items.len());
-            st.wake_joiners_if_done(&mut wakers);
-            items
+            self.drain(&mut st, &mut wakers)
         } else {
+            // Items a fast put left for the getters go to them before they are refused.
+            self.feed_getters(&mut st, &mut wakers);
             Vec::new()
         };
         // Getters only wait on an empty queue: they fail. Putters get their item back;
@@ -300,9 +711,28 @@ impl<T> Core<T> {
         while let Some(w) = st.putters.pop_front(|a| *a = Admission::ShutDown) {
             wakers.push(w);
         }
+        self.publish(&st);
         drop(st);
         wakers.wake_all();
         drop(dropped);
+    }
+}
+
+/// Why a reserved putter could not fill its slot.
+enum FillError<T> {
+    /// The queue was shut down: the put fails with its item.
+    ShutDown(T),
+    /// A fast put took the ring's last free slot: wait again, first in line.
+    Taken(T),
+}
+
+/// One step of a wait for another thread's half-finished ring operation (which never
+/// waits): spin briefly, then yield the CPU to it.
+fn spin(spins: u32) {
+    if spins < 16 {
+        crate::loom::spin_loop();
+    } else {
+        crate::loom::thread::yield_now();
     }
 }
 
@@ -324,13 +754,17 @@ impl<T> Core<T> {
         ready!(coop::poll_proceed(cx));
         match *phase {
             Phase::Idle => {
+                if let Some(v) = self.get_fast() {
+                    *phase = Phase::Done;
+                    return Poll::Ready(Ok(v));
+                }
+                let mut wakers = Wakers::new();
                 let mut st = self.state.lock();
-                if let Some((v, waker)) = st.try_get(self.maxsize) {
+                if let Some(v) = self.get_locked(&mut st, &mut wakers) {
+                    self.publish(&st);
                     drop(st);
                     *phase = Phase::Done;
-                    if let Some(w) = waker {
-                        w.wake();
-                    }
+                    wakers.wake_all();
                     return Poll::Ready(Ok(v));
                 }
                 if st.shutdown {
@@ -341,6 +775,17 @@ impl<T> Core<T> {
                 // contract); cancel_get removes it unless notified.
                 unsafe { st.getters.push_back(waiter, cx.waker()) };
                 *phase = Phase::Waiting;
+                // A fast put may have pushed after we looked and before it could see us.
+                self.publish_before_recheck(&st);
+                self.feed_getters(&mut st, &mut wakers);
+                self.admit_putters(&mut st, &mut wakers);
+                self.publish(&st);
+                drop(st);
+                wakers.wake_all();
+                if waiter.is_notified() {
+                    // Fed right away (its waker was woken too: one spare poll, rare).
+                    return self.complete_get(waiter, phase);
+                }
             }
             Phase::Waiting => {
                 if !waiter.is_notified() {
@@ -354,12 +799,7 @@ impl<T> Core<T> {
                         return Poll::Pending;
                     }
                 }
-                *phase = Phase::Done;
-                // SAFETY: notified: unlinked, the payload is ours.
-                return Poll::Ready(match unsafe { waiter.with_data(Option::take) } {
-                    Some(v) => Ok(v),
-                    None => Err(QueueShutDown(())),
-                });
+                return self.complete_get(waiter, phase);
             }
             Phase::Done => panic!("queue get future polled after completion"),
         }
@@ -367,9 +807,23 @@ impl<T> Core<T> {
         Poll::Pending
     }
 
+    /// A notified getter's result.
+    fn complete_get(
+        &self,
+        waiter: &Waiter<Option<T>>,
+        phase: &mut Phase,
+    ) -> Poll<Result<T, QueueShutDown>> {
+        *phase = Phase::Done;
+        // SAFETY: notified: unlinked, the payload is ours.
+        Poll::Ready(match unsafe { waiter.with_data(Option::take) } {
+            Some(v) => Ok(v),
+            None => Err(QueueShutDown(())),
+        })
+    }
+
     /// Cancels one get (its future or handle is being dropped): unlinks a waiting
     /// `waiter`, or, if it was already handed an item, gives the item to the next getter
-    /// or back to the front of the queue ([`State::give_back`]).
+    /// or back to the front of the queue ([`Core::give_back`]).
     ///
     /// # Safety
     /// `waiter` and `phase` belong to one get polled only on this core with
@@ -397,6 +851,7 @@ impl<T> Core<T> {
             if !waiter.is_notified() {
                 // SAFETY: not notified under the lock: linked.
                 let waker = unsafe { st.getters.remove(waiter) };
+                self.publish(&st);
                 drop(st);
                 drop(waker);
                 return;
@@ -409,8 +864,9 @@ impl<T> Core<T> {
             return;
         };
         let mut st = st.take().unwrap_or_else(|| self.state.lock());
-        let mut wakers = WakeList::new();
-        let dropped = st.give_back(v, &mut wakers);
+        let mut wakers = Wakers::new();
+        let dropped = self.give_back(&mut st, v, &mut wakers);
+        self.publish(&st);
         drop(st);
         wakers.wake_all();
         drop(dropped);
@@ -430,7 +886,11 @@ pub(super) enum Phase {
 /// [`PriorityQueue`](crate::PriorityQueue): waits while the queue is full.
 ///
 /// Putters are admitted in FIFO order: a `get` that frees a slot reserves it for the
-/// oldest waiting putter, and the item enters the queue when that put completes.
+/// oldest waiting putter, and the item enters the queue when that put completes. (A put
+/// that starts at the very moment another starts waiting may go first: they overlap.)
+///
+/// A bounded FIFO [`Queue`](crate::Queue) keeps its items in a lock-free ring: a put or
+/// get that neither waits nor has to wake anyone takes no lock.
 ///
 /// Cancel-safe: dropped before it completes, the put never enqueues its item (it is
 /// dropped with the future); a slot already reserved for it goes to the next waiting
@@ -486,25 +946,42 @@ impl<T> Put<'_, T> {
         match this.phase {
             Phase::Idle => {
                 let v = this.item.take().expect("item present");
+                let Err(v) = core.put_fast(v) else {
+                    this.phase = Phase::Done;
+                    return Poll::Ready(Ok(()));
+                };
+                let mut wakers = Wakers::new();
                 let mut st = core.state.lock();
                 if st.shutdown {
                     this.phase = Phase::Done;
                     return Poll::Ready(Err(QueueShutDown(v)));
                 }
-                match st.try_put(core.maxsize, v) {
-                    Ok(waker) => {
+                match core.put_locked(&mut st, v, &mut wakers) {
+                    Ok(()) => {
+                        core.publish(&st);
                         drop(st);
                         this.phase = Phase::Done;
-                        if let Some(w) = waker {
-                            w.wake();
-                        }
-                        return Poll::Ready(Ok(()));
+                        wakers.wake_all();
+                        Poll::Ready(Ok(()))
                     }
                     Err(v) => {
                         this.item = Some(v);
                         // SAFETY: pinned, unlinked; Drop removes it unless notified.
                         unsafe { st.putters.push_back(&this.waiter, cx.waker()) };
                         this.phase = Phase::Waiting;
+                        // A fast get may have freed a slot after we looked and before it
+                        // could see us: admit (maybe ourselves) if so.
+                        core.publish_before_recheck(&st);
+                        core.admit_putters(&mut st, &mut wakers);
+                        core.publish(&st);
+                        drop(st);
+                        wakers.wake_all();
+                        if !this.waiter.is_notified() {
+                            coop::refund();
+                            return Poll::Pending;
+                        }
+                        // Admitted right away (its waker was woken too: one spare poll).
+                        this.fill(cx, None)
                     }
                 }
             }
@@ -522,29 +999,70 @@ impl<T> Put<'_, T> {
                     }
                     st = Some(locked);
                 }
-                this.phase = Phase::Done;
-                let v = this.item.take().expect("item present");
-                // SAFETY: notified: unlinked, the payload is ours.
-                return Poll::Ready(match unsafe { this.waiter.with_data(|a| *a) } {
-                    Admission::Slot => {
-                        let mut st = st.unwrap_or_else(|| core.state.lock());
-                        match st.fill_reserved(core.maxsize, v) {
-                            Ok(wakers) => {
-                                drop(st);
-                                wakers.into_iter().flatten().for_each(Waker::wake);
-                                Ok(())
-                            }
-                            Err(v) => Err(QueueShutDown(v)),
-                        }
-                    }
-                    Admission::ShutDown => Err(QueueShutDown(v)),
-                    Admission::Waiting => unreachable!("a woken putter is admitted or refused"),
-                });
+                this.fill(cx, st)
             }
             Phase::Done => panic!("queue put future polled after completion"),
         }
-        coop::refund();
-        Poll::Pending
+    }
+
+    /// Completes a notified put: fills the reserved slot, or fails after a shutdown. If a
+    /// fast put took the slot, waits again at the front of the putters.
+    fn fill(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut st: Option<crate::loom::MutexGuard<'_, State<T>>>,
+    ) -> Poll<Result<(), QueueShutDown<T>>> {
+        let core = self.core;
+        loop {
+            // SAFETY: notified: unlinked, the payload is ours.
+            match unsafe { self.waiter.with_data(|a| *a) } {
+                Admission::Slot => {}
+                Admission::ShutDown => {
+                    self.phase = Phase::Done;
+                    let v = self.item.take().expect("item present");
+                    return Poll::Ready(Err(QueueShutDown(v)));
+                }
+                Admission::Waiting => unreachable!("a woken putter is admitted or refused"),
+            }
+            let v = self.item.take().expect("item present");
+            let mut locked = st.take().unwrap_or_else(|| core.state.lock());
+            let mut wakers = Wakers::new();
+            let result = core.fill_reserved(&mut locked, v, &mut wakers);
+            let v = match result {
+                Ok(()) => {
+                    core.publish(&locked);
+                    drop(locked);
+                    self.phase = Phase::Done;
+                    wakers.wake_all();
+                    return Poll::Ready(Ok(()));
+                }
+                Err(FillError::ShutDown(v)) => {
+                    core.publish(&locked);
+                    drop(locked);
+                    self.phase = Phase::Done;
+                    wakers.wake_all();
+                    return Poll::Ready(Err(QueueShutDown(v)));
+                }
+                Err(FillError::Taken(v)) => v,
+            };
+            // Our slot went to a put that overlapped our wait: first in line again.
+            self.item = Some(v);
+            // SAFETY: notified and ours; reset under the lock and relinked at once.
+            unsafe {
+                self.waiter.with_data(|a| *a = Admission::Waiting);
+                self.waiter.reset();
+                locked.putters.push_front(&self.waiter, cx.waker());
+            }
+            core.publish_before_recheck(&locked);
+            core.admit_putters(&mut locked, &mut wakers);
+            core.publish(&locked);
+            drop(locked);
+            wakers.wake_all();
+            if !self.waiter.is_notified() {
+                coop::refund();
+                return Poll::Pending;
+            }
+        }
     }
 }
 
@@ -583,6 +1101,7 @@ impl<T> Put<'_, T> {
             if !self.waiter.is_notified() {
                 // SAFETY: not notified under the lock: linked.
                 let waker = unsafe { st.putters.remove(&self.waiter) };
+                self.core.publish(&st);
                 drop(st);
                 drop(waker);
                 return; // the item drops with the future, outside the lock
@@ -596,11 +1115,11 @@ impl<T> Put<'_, T> {
         // A slot was reserved for us and we never used it: pass it on (or free it).
         let mut st = st.unwrap_or_else(|| self.core.state.lock());
         st.reserved -= 1;
-        let waker = st.admit_putter(self.core.maxsize);
+        let mut wakers = Wakers::new();
+        self.core.admit_putters(&mut st, &mut wakers);
+        self.core.publish(&st);
         drop(st);
-        if let Some(w) = waker {
-            w.wake();
-        }
+        wakers.wake_all();
         // The item, never enqueued, drops with the future, outside the lock.
     }
 }
@@ -722,18 +1241,39 @@ impl<T> Join<'_, T> {
         ready!(coop::poll_proceed(cx));
         // SAFETY: nothing is moved out of the pinned future; the waiter stays in place.
         let this = unsafe { self.get_unchecked_mut() };
-        let mut st = this.core.state.lock();
+        let core = this.core;
         match this.phase {
             Phase::Idle => {
-                if st.unfinished == 0 {
+                if core.unfinished.load(Ordering::Acquire) == 0 {
                     this.phase = Phase::Done;
                     return Poll::Ready(());
                 }
+                let mut st = core.state.lock();
                 // SAFETY: pinned, unlinked; Drop removes it unless notified.
                 unsafe { st.joiners.push_back(&this.waiter, cx.waker()) };
                 this.phase = Phase::Waiting;
+                // The count may have reached zero before its last decrement could see us.
+                core.publish_before_recheck(&st);
+                let mut wakers = Wakers::new();
+                if core.unfinished.load(Ordering::Acquire) == 0 {
+                    while let Some(w) = st.joiners.pop_front(|_| ()) {
+                        wakers.push(w);
+                    }
+                }
+                core.publish(&st);
+                drop(st);
+                wakers.wake_all();
+                if this.waiter.is_notified() {
+                    this.phase = Phase::Done;
+                    return Poll::Ready(());
+                }
             }
             Phase::Waiting => {
+                if this.waiter.is_notified() {
+                    this.phase = Phase::Done;
+                    return Poll::Ready(());
+                }
+                let mut st = core.state.lock();
                 if this.waiter.is_notified() {
                     this.phase = Phase::Done;
                     return Poll::Ready(());
@@ -742,12 +1282,9 @@ impl<T> Join<'_, T> {
                 let old = unsafe { st.joiners.update_waker(&this.waiter, cx.waker()) };
                 drop(st);
                 drop(old);
-                coop::refund();
-                return Poll::Pending;
             }
             Phase::Done => panic!("queue join future polled after completion"),
         }
-        drop(st);
         coop::refund();
         Poll::Pending
     }
@@ -776,6 +1313,7 @@ impl<T> Drop for Join<'_, T> {
         if !self.waiter.is_notified() {
             // SAFETY: not notified under the lock: linked.
             let waker = unsafe { st.joiners.remove(&self.waiter) };
+            self.core.publish(&st);
             drop(st);
             drop(waker);
         }

@@ -7,6 +7,7 @@
 //! keeps its own pending get, so clones are independent consumers.
 
 mod core;
+mod ring;
 mod store;
 mod stream;
 
