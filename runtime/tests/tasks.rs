@@ -489,3 +489,146 @@ fn coop_budget_makes_a_busy_task_yield_to_others() {
         });
     });
 }
+
+/// A future that remembers where it was polled and checks, when dropped, that it is
+/// dropped at that same address (a pinned future must never move, not even to be dropped).
+struct PinnedProbe {
+    polled_at: Option<usize>,
+    polled: Arc<AtomicBool>,
+    ready: bool,
+    dropped_in_place: Arc<std::sync::Mutex<Option<bool>>>,
+    _pin: std::marker::PhantomPinned,
+}
+
+impl std::future::Future for PinnedProbe {
+    type Output = ();
+    fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        // SAFETY: only plain fields are written; nothing is moved out.
+        let this = unsafe { self.get_unchecked_mut() };
+        this.polled_at = Some(std::ptr::from_mut(this) as usize);
+        this.polled.store(true, Ordering::SeqCst);
+        if this.ready {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    }
+}
+
+impl Drop for PinnedProbe {
+    fn drop(&mut self) {
+        if let Some(at) = self.polled_at {
+            *self.dropped_in_place.lock().unwrap() = Some(at == std::ptr::from_mut(self) as usize);
+        }
+    }
+}
+
+/// A task's future is dropped where it was polled — when it completes, when it is
+/// cancelled, and when the runtime shuts down with it pending. (A corio wait unlinks its
+/// waiter node from the primitive's list in its destructor; a future moved before being
+/// dropped left the list pointing at its old place, which a concurrent wake-up then
+/// wrote into.)
+#[test]
+fn a_task_future_is_dropped_in_place() {
+    within(Duration::from_secs(30), || {
+        let probe = |ready| {
+            let flag = Arc::new(std::sync::Mutex::new(None));
+            let polled = Arc::new(AtomicBool::new(false));
+            let fut = PinnedProbe {
+                polled_at: None,
+                polled: polled.clone(),
+                ready,
+                dropped_in_place: flag.clone(),
+                _pin: std::marker::PhantomPinned,
+            };
+            (fut, flag, polled)
+        };
+        let polled_once = |polled: Arc<AtomicBool>| async move {
+            while !polled.load(Ordering::SeqCst) {
+                yield_now().await;
+            }
+        };
+        for (flavor, rt) in flavors() {
+            let (done, done_flag, _) = probe(true);
+            let (cancelled, cancelled_flag, cancelled_polled) = probe(false);
+            let (left, left_flag, left_polled) = probe(false);
+            rt.block_on(async {
+                spawn(done).await.unwrap();
+                let task = spawn(cancelled);
+                polled_once(cancelled_polled).await;
+                assert!(task.cancel(), "{flavor}");
+                assert!(task.await.unwrap_err().is_cancelled(), "{flavor}");
+                drop(spawn(left));
+                polled_once(left_polled).await;
+            });
+            drop(rt); // shuts the pending `left` task down
+            for (what, flag) in [
+                ("completed", done_flag),
+                ("cancelled", cancelled_flag),
+                ("shut down", left_flag),
+            ] {
+                assert_eq!(
+                    *flag.lock().unwrap(),
+                    Some(true),
+                    "{flavor}: a {what} task's future was moved before it was dropped"
+                );
+            }
+        }
+    });
+}
+
+/// The race that moving a future before dropping it lost: a task waits on a `Lock`, and
+/// is cancelled; the part of its future dropped first releases the lock, which hands it
+/// to the task's own waiter node, still linked. The lock must end up free (the node,
+/// found where it was linked, passes the lock on), not lost to a stale node.
+#[test]
+fn cancelling_a_task_whose_drop_wakes_its_own_waiter_loses_no_lock() {
+    /// Drops `_release` (a held guard) before `wait` (a pending `lock()` of the same lock).
+    struct Racer {
+        _release: Option<corio_sync::MutexGuard<'static, ()>>,
+        wait: corio_sync::mutex::LockFuture<'static, ()>,
+        polled: Arc<AtomicBool>,
+    }
+    impl std::future::Future for Racer {
+        type Output = ();
+        fn poll(
+            self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<()> {
+            // SAFETY: `wait` is structurally pinned: never moved out of `Racer`, which is
+            // itself pinned and !Unpin (through `wait`).
+            let this = unsafe { self.get_unchecked_mut() };
+            this.polled.store(true, Ordering::SeqCst);
+            // SAFETY: as above.
+            unsafe { std::pin::Pin::new_unchecked(&mut this.wait) }
+                .poll(cx)
+                .map(drop)
+        }
+    }
+    within(Duration::from_secs(30), || {
+        for (flavor, rt) in flavors() {
+            let lock: &'static corio_sync::Lock = Box::leak(Box::new(corio_sync::Lock::new(())));
+            let polled = Arc::new(AtomicBool::new(false));
+            rt.block_on(async {
+                let guard = lock.try_lock().unwrap();
+                let task = spawn(Racer {
+                    _release: Some(guard),
+                    wait: lock.lock(),
+                    polled: polled.clone(),
+                });
+                // Until its first poll has linked its waiter node.
+                while !polled.load(Ordering::SeqCst) {
+                    yield_now().await;
+                }
+                assert!(!task.is_finished(), "{flavor}: waits for its own guard");
+                assert!(task.cancel(), "{flavor}");
+                let err = task.await.unwrap_err();
+                assert!(err.is_cancelled(), "{flavor}: {err:?}");
+                assert!(
+                    lock.try_lock().is_some(),
+                    "{flavor}: the lock was handed to a stale waiter node and lost"
+                );
+            });
+        }
+    });
+}

@@ -7,7 +7,7 @@ use std::future::Future;
 use std::mem;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
-use std::ptr::NonNull;
+use std::ptr::{self, NonNull};
 use std::task::{Context, Poll, Waker};
 
 use corio_sync::{coop, trace};
@@ -102,15 +102,32 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         }
     }
 
-    /// Drops the future (or the output), catching a panic from its destructor. Caller owns
-    /// the stage.
+    /// Drops the future (or the output) where it lies, catching a panic from its
+    /// destructor; the stage is `Consumed` afterwards either way. Caller owns the stage.
+    ///
+    /// In place, never moved out first: the future is pinned, and its destructor may rely
+    /// on its address — a corio wait unlinks its waiter node from a primitive's list there,
+    /// and a thread waking that list meanwhile must find the node where it was linked.
     fn drop_future_or_output(&self) -> std::thread::Result<()> {
-        let old = self.cell().core.stage.with_mut(|ptr| {
-            // SAFETY: the caller owns the stage. Moving the future out is fine: it is
-            // dropped right away and never polled again.
-            unsafe { mem::replace(&mut *ptr, Stage::Consumed) }
-        });
-        panic::catch_unwind(AssertUnwindSafe(move || drop(old)))
+        /// Marks the stage `Consumed` once its old value is dropped (or its destructor
+        /// unwound), without dropping anything again.
+        struct Consumed<F: Future>(*mut Stage<F>);
+        impl<F: Future> Drop for Consumed<F> {
+            fn drop(&mut self) {
+                // SAFETY: the stage's old value was dropped in place (fully, or as far as
+                // a panicking destructor got): overwrite it without dropping it again.
+                unsafe { ptr::write(self.0, Stage::Consumed) }
+            }
+        }
+        self.cell().core.stage.with_mut(|ptr| {
+            panic::catch_unwind(AssertUnwindSafe(|| {
+                let _consumed = Consumed(ptr);
+                // SAFETY: the caller owns the stage; it holds a live value (a future, an
+                // output or nothing), dropped once here and never touched again before
+                // `_consumed` overwrites it.
+                unsafe { ptr::drop_in_place(ptr) }
+            }))
+        })
     }
 
     fn store_output(&self, output: Result<F::Output, TaskError>) {
