@@ -572,6 +572,8 @@ impl<T> Core<T> {
             self.drain(&mut st, &mut wakers)
         } else {
             self.feed_getters(&mut st, &mut wakers);
+            // Fed items free slots (putters rarely wait while getters do, but may).
+            self.admit_putters(&mut st, &mut wakers);
             Vec::new()
         };
         self.publish(&st);
