@@ -152,8 +152,8 @@ pub(crate) const RING_MAX_BYTES: usize = 1 << 18;
 
 /// [`Core::flags`]: getters are linked.
 const GETTERS: u32 = 1;
-/// [`Core::flags`]: a `put` must take the lock (putters linked, slots reserved, a front
-/// of given-back items, a shutdown, or no ring).
+/// [`Core::flags`]: a `put` must take the lock (putters linked, a front of given-back
+/// items, a shutdown, or no ring).
 const PUT_SLOW: u32 = 2;
 /// [`Core::flags`]: a `get` must take the lock (a front of given-back items, or no ring).
 const GET_SLOW: u32 = 4;
@@ -454,9 +454,9 @@ impl<T> Core<T> {
     }
 
     /// A putter holding a reservation puts `v` into its slot (or hands it to a getter),
-    /// or, after a shutdown, frees the slot and gets `v` back (`Err(Some(v))`). If a
-    /// fast put took the ring's last slot meanwhile, gives the reservation back and
-    /// returns `Err(None)` with `v` back in `item`: the putter waits again at the front.
+    /// or, after a shutdown, frees the slot and gets `v` back ([`FillError::ShutDown`]).
+    /// If an overlapping fast put took the ring's last slot, the reservation is given up
+    /// and `v` comes back ([`FillError::Taken`]): the putter waits again at the front.
     fn fill_reserved(
         &self,
         st: &mut State<T>,
@@ -770,7 +770,9 @@ impl<T> Core<T> {
                     return Poll::Ready(Ok(v));
                 }
                 if st.shutdown {
+                    drop(st);
                     *phase = Phase::Done;
+                    wakers.wake_all();
                     return Poll::Ready(Err(QueueShutDown(())));
                 }
                 // SAFETY: unlinked, and stays in place until cancelled or completed (our
