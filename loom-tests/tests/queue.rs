@@ -321,3 +321,27 @@ fn queue_overlapping_put_and_admitted_putter_lose_nothing() {
         );
     });
 }
+
+/// A full queue (maxsize 1) with putter A waiting; a consumer thread gets three items
+/// while another thread puts a third and waits behind A. A, once admitted, fills its slot
+/// while the consumer frees the slot again and the third putter starts waiting: every
+/// putter is admitted, in order, and nothing waits forever.
+#[test]
+fn queue_admitted_fill_races_a_get_and_a_putter_starting_to_wait() {
+    model_with(2, || {
+        let q = Queue::new(1);
+        q.put_nowait(1).unwrap();
+        let mut a = Box::pin(q.put(2));
+        assert!(poll_once(a.as_mut()).is_pending());
+        let (qc, qt) = (q.clone(), q.clone());
+        let consumer = thread::spawn(move || {
+            let got: Vec<_> = (0..3).map(|_| block_on(qc.get()).unwrap()).collect();
+            got
+        });
+        let third = thread::spawn(move || block_on(qt.put(3)));
+        assert_eq!(block_on(a.as_mut()), Ok(()));
+        assert_eq!(third.join().unwrap(), Ok(()), "a putter was never admitted");
+        assert_eq!(consumer.join().unwrap(), [1, 2, 3]);
+        assert_eq!(q.get_nowait(), Err(GetError::Empty));
+    });
+}
