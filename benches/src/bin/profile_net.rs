@@ -4,6 +4,7 @@
 //! ```text
 //! profile_net http-load <port> <conns> <requests per conn>   # client for a `report --http-server`
 //! profile_net echo <corio|tokio|smol> <rounds> <iterations>  # 50 connections × rounds × 64 B
+//! profile_net line-echo <corio|tokio|async-std> <iterations>  # streams_line_echo_50x200x64B
 //! ```
 //!
 //! Run each twice with different sizes and subtract: start-up and connection set-up cancel,
@@ -21,6 +22,20 @@ fn main() {
             let n = corio_benches::http::load(num(1) as u16, num(2), num(3)).expect("load");
             println!("{n} requests");
         }
+        Some("line-echo") => {
+            let rt = args.get(1).expect("runtime");
+            let mut w = corio_benches::streams::workloads()
+                .into_iter()
+                .next()
+                .expect("the line echo workload");
+            let v = w
+                .variants
+                .iter_mut()
+                .find(|v| v.runtime == rt)
+                .expect("unknown runtime");
+            let took = (v.run)(num(2) as u64);
+            println!("{} on {rt}: {took:?}", w.name);
+        }
         Some("echo") => {
             let rt = args.get(1).expect("runtime");
             let name = format!("tcp_echo_50x{}x64B", num(2));
@@ -37,7 +52,8 @@ fn main() {
             println!("{name} on {rt}: {took:?}");
         }
         _ => panic!(
-            "usage: profile_net http-load <port> <conns> <reqs> | echo <rt> <rounds> <iters>"
+            "usage: profile_net http-load <port> <conns> <reqs> | echo <rt> <rounds> <iters> \
+             | line-echo <rt> <iters>"
         ),
     }
 }
