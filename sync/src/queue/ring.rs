@@ -15,8 +15,9 @@
 //! being written fails as if empty. The queue core (`core.rs`) treats those like a full or
 //! an empty ring and takes its slow path, and the operation in progress, once it has
 //! finished, checks for waiters under the same protocol that covers a really full or empty
-//! ring, so nobody is left waiting. This keeps the ring wait-free apart from CAS retries,
-//! and the loom models free of spin loops.
+//! ring, so nobody is left waiting. The ring itself never spins on another thread (only
+//! CAS retries); the one place that waits out a half-finished operation is the core's
+//! slow path, under its lock, where an answer must be exact.
 //!
 //! The ring is written against the `crate::loom` facade so the models check it, which is
 //! why it is not crossbeam's `ArrayQueue` (whose atomics loom cannot see).
