@@ -275,6 +275,12 @@ pub(crate) struct WakeList<const N: usize = 16> {
     spill: Vec<Waker>,
 }
 
+impl<const N: usize> Default for WakeList<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<const N: usize> WakeList<N> {
     /// An empty list (no allocation).
     #[inline]
@@ -298,17 +304,26 @@ impl<const N: usize> WakeList<N> {
     }
 
     /// Wakes everything collected.
-    #[inline]
-    pub(crate) fn wake_all(mut self) {
+    #[inline(always)]
+    pub(crate) fn wake_all(self) {
+        if self.len == 0 {
+            // Nothing collected (the common case): every slot is `None` and the spill
+            // never allocated, so there is nothing to drop either.
+            std::mem::forget(self);
+            return;
+        }
+        self.wake_collected();
+    }
+
+    #[inline(never)]
+    fn wake_collected(mut self) {
         for w in self.inline[..self.len].iter_mut() {
             if let Some(w) = w.take() {
                 w.wake();
             }
         }
-        if !self.spill.is_empty() {
-            for w in self.spill.drain(..) {
-                w.wake();
-            }
+        for w in self.spill.drain(..) {
+            w.wake();
         }
     }
 }

@@ -97,55 +97,23 @@
 
 use crate::coop;
 use crate::error::{GetError, PutError, QueueShutDown, TaskDoneError};
-use crate::loom::{fence, AtomicU32, AtomicUsize, Mutex, Ordering};
+use crate::loom::{fence, AtomicU32, AtomicUsize, Mutex, MutexGuard, Ordering};
 use crate::queue::ring::Ring;
 use crate::queue::store::Store;
 use crate::trace;
-use crate::waiters::{List, Waiter};
+use crate::waiters::{List, Waiter, WakeList};
 use crossbeam_utils::CachePadded;
 use std::fmt;
 use std::future::Future;
+use std::mem::{self, ManuallyDrop};
+use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll, Waker};
+use std::task::{ready, Context, Poll};
 
 /// The wakers one queue operation collects, woken after the lock is released: usually
-/// none or one, so the first two are kept inline.
-#[derive(Default)]
-struct Wakers {
-    first: Option<Waker>,
-    second: Option<Waker>,
-    more: Vec<Waker>,
-}
-
-impl Wakers {
-    #[inline]
-    fn new() -> Self {
-        Self::default()
-    }
-
-    #[inline]
-    fn push(&mut self, w: Waker) {
-        if self.first.is_none() {
-            self.first = Some(w);
-        } else if self.second.is_none() {
-            self.second = Some(w);
-        } else {
-            self.more.push(w);
-        }
-    }
-
-    #[inline(always)]
-    fn wake_all(self) {
-        if let Some(first) = self.first {
-            first.wake();
-            if let Some(second) = self.second {
-                second.wake();
-                self.more.into_iter().for_each(Waker::wake);
-            }
-        }
-    }
-}
+/// none or one.
+type Wakers = WakeList<2>;
 
 /// A bounded FIFO queue keeps its items in a ring if its slots take at most this much.
 pub(crate) const RING_MAX_BYTES: usize = 1 << 18;
@@ -566,19 +534,17 @@ impl<T> Core<T> {
     #[cold]
     #[inline(never)]
     fn after_fast_put(&self) {
-        let mut wakers = Wakers::new();
-        let mut st = self.state.lock();
+        let mut locked = self.lock();
+        let (st, wakers) = locked.parts();
         let dropped = if st.shutdown && st.immediate {
-            self.drain(&mut st, &mut wakers)
+            self.drain(st, wakers)
         } else {
-            self.feed_getters(&mut st, &mut wakers);
+            self.feed_getters(st, wakers);
             // Fed items free slots (putters rarely wait while getters do, but may).
-            self.admit_putters(&mut st, &mut wakers);
+            self.admit_putters(st, wakers);
             Vec::new()
         };
-        self.publish(&st);
-        drop(st);
-        wakers.wake_all();
+        drop(locked);
         drop(dropped);
     }
 
@@ -601,12 +567,9 @@ impl<T> Core<T> {
     #[cold]
     #[inline(never)]
     fn after_fast_get(&self) {
-        let mut wakers = Wakers::new();
-        let mut st = self.state.lock();
-        self.admit_putters(&mut st, &mut wakers);
-        self.publish(&st);
-        drop(st);
-        wakers.wake_all();
+        let mut locked = self.lock();
+        let (st, wakers) = locked.parts();
+        self.admit_putters(st, wakers);
     }
 
     /// Counts `n` items done without the lock (saturating at zero); at zero, wakes the
@@ -631,16 +594,13 @@ impl<T> Core<T> {
         if self.flags.load(Ordering::Relaxed) & JOINERS == 0 {
             return;
         }
-        let mut wakers = Wakers::new();
-        let mut st = self.state.lock();
+        let mut locked = self.lock();
         if self.unfinished.load(Ordering::Acquire) == 0 {
+            let (st, wakers) = locked.parts();
             while let Some(w) = st.joiners.pop_front(|_| ()) {
                 wakers.push(w);
             }
-            self.publish(&st);
         }
-        drop(st);
-        wakers.wake_all();
     }
 
     // ----- The operations ---------------------------------------------------------------
@@ -649,29 +609,23 @@ impl<T> Core<T> {
         let Err(v) = self.put_fast(v) else {
             return Ok(());
         };
-        let mut wakers = Wakers::new();
-        let mut st = self.state.lock();
-        if st.shutdown {
+        let mut locked = self.lock();
+        if locked.shutdown {
             return Err(PutError::ShutDown(v));
         }
-        let result = self.put_locked(&mut st, v, &mut wakers);
-        self.publish(&st);
-        drop(st);
-        wakers.wake_all();
-        result.map_err(PutError::Full)
+        let (st, wakers) = locked.parts();
+        self.put_locked(st, v, wakers).map_err(PutError::Full)
     }
 
     pub(crate) fn get_nowait(&self) -> Result<T, GetError> {
         if let Some(v) = self.get_fast() {
             return Ok(v);
         }
-        let mut wakers = Wakers::new();
-        let mut st = self.state.lock();
-        let got = self.get_locked(&mut st, &mut wakers);
+        let mut locked = self.lock();
+        let (st, wakers) = locked.parts();
+        let got = self.get_locked(st, wakers);
         let shutdown = st.shutdown;
-        self.publish(&st);
-        drop(st);
-        wakers.wake_all();
+        drop(locked);
         match got {
             Some(v) => Ok(v),
             None if shutdown => Err(GetError::ShutDown),
@@ -691,18 +645,18 @@ impl<T> Core<T> {
     }
 
     pub(crate) fn shutdown(&self, immediate: bool) {
-        let mut wakers = Wakers::new();
-        let mut st = self.state.lock();
+        let mut locked = self.lock();
+        let (st, wakers) = locked.parts();
         st.shutdown = true;
         // The flag first, then the ring: a fast put racing with this either sees the
         // shutdown or has its item found below.
-        self.publish_before_recheck(&st);
+        self.publish_before_recheck(st);
         let dropped = if immediate {
             st.immediate = true;
-            self.drain(&mut st, &mut wakers)
+            self.drain(st, wakers)
         } else {
             // Items a fast put left for the getters go to them before they are refused.
-            self.feed_getters(&mut st, &mut wakers);
+            self.feed_getters(st, wakers);
             Vec::new()
         };
         // Getters only wait on an empty queue: they fail. Putters get their item back;
@@ -713,9 +667,7 @@ impl<T> Core<T> {
         while let Some(w) = st.putters.pop_front(|a| *a = Admission::ShutDown) {
             wakers.push(w);
         }
-        self.publish(&st);
-        drop(st);
-        wakers.wake_all();
+        drop(locked);
         drop(dropped);
     }
 }
@@ -726,6 +678,55 @@ enum FillError<T> {
     ShutDown(T),
     /// A fast put took the ring's last free slot: wait again, first in line.
     Taken(T),
+}
+
+/// The queue's lock, held, with the wakers collected under it. Dropping it rewrites the
+/// flags from the state ([`Core::publish`]), unlocks, and then wakes what was collected:
+/// in that order on every path, so no change goes unpublished and no waker runs under
+/// the lock.
+struct Locked<'a, T> {
+    core: &'a Core<T>,
+    st: ManuallyDrop<MutexGuard<'a, State<T>>>,
+    wakers: Wakers,
+}
+
+impl<T> Core<T> {
+    fn lock(&self) -> Locked<'_, T> {
+        Locked {
+            core: self,
+            st: ManuallyDrop::new(self.state.lock()),
+            wakers: Wakers::new(),
+        }
+    }
+}
+
+impl<T> Locked<'_, T> {
+    /// The state and the wakers, borrowed together.
+    fn parts(&mut self) -> (&mut State<T>, &mut Wakers) {
+        (&mut self.st, &mut self.wakers)
+    }
+}
+
+impl<T> Deref for Locked<'_, T> {
+    type Target = State<T>;
+    fn deref(&self) -> &State<T> {
+        &self.st
+    }
+}
+
+impl<T> DerefMut for Locked<'_, T> {
+    fn deref_mut(&mut self) -> &mut State<T> {
+        &mut self.st
+    }
+}
+
+impl<T> Drop for Locked<'_, T> {
+    fn drop(&mut self) {
+        self.core.publish(&self.st);
+        // SAFETY: dropped here only, and `st` is not used again.
+        unsafe { ManuallyDrop::drop(&mut self.st) };
+        mem::take(&mut self.wakers).wake_all();
+    }
 }
 
 /// One step of a wait for another thread's half-finished ring operation (which never
@@ -760,19 +761,14 @@ impl<T> Core<T> {
                     *phase = Phase::Done;
                     return Poll::Ready(Ok(v));
                 }
-                let mut wakers = Wakers::new();
-                let mut st = self.state.lock();
-                if let Some(v) = self.get_locked(&mut st, &mut wakers) {
-                    self.publish(&st);
-                    drop(st);
+                let mut locked = self.lock();
+                let (st, wakers) = locked.parts();
+                if let Some(v) = self.get_locked(st, wakers) {
                     *phase = Phase::Done;
-                    wakers.wake_all();
                     return Poll::Ready(Ok(v));
                 }
                 if st.shutdown {
-                    drop(st);
                     *phase = Phase::Done;
-                    wakers.wake_all();
                     return Poll::Ready(Err(QueueShutDown(())));
                 }
                 // SAFETY: unlinked, and stays in place until cancelled or completed (our
@@ -780,12 +776,10 @@ impl<T> Core<T> {
                 unsafe { st.getters.push_back(waiter, cx.waker()) };
                 *phase = Phase::Waiting;
                 // A fast put may have pushed after we looked and before it could see us.
-                self.publish_before_recheck(&st);
-                self.feed_getters(&mut st, &mut wakers);
-                self.admit_putters(&mut st, &mut wakers);
-                self.publish(&st);
-                drop(st);
-                wakers.wake_all();
+                self.publish_before_recheck(st);
+                self.feed_getters(st, wakers);
+                self.admit_putters(st, wakers);
+                drop(locked);
                 if waiter.is_notified() {
                     // Fed right away (its waker was woken too: one spare poll, rare).
                     return self.complete_get(waiter, phase);
@@ -848,31 +842,28 @@ impl<T> Core<T> {
     /// As for `cancel_get`, with `phase == Phase::Waiting`.
     #[inline(never)]
     unsafe fn cancel_waiting_get(&self, waiter: &Waiter<Option<T>>) {
-        let mut st = if waiter.is_notified() {
+        let mut locked = if waiter.is_notified() {
             None
         } else {
-            let mut st = self.state.lock();
+            let mut locked = self.lock();
             if !waiter.is_notified() {
                 // SAFETY: not notified under the lock: linked.
-                let waker = unsafe { st.getters.remove(waiter) };
-                self.publish(&st);
-                drop(st);
+                let waker = unsafe { locked.getters.remove(waiter) };
+                drop(locked);
                 drop(waker);
                 return;
             }
-            Some(st)
+            Some(locked)
         };
         // Notified: unlinked. Handed an item we will never return? Give it back.
         // SAFETY: notified, so the payload is ours.
         let Some(v) = (unsafe { waiter.with_data(Option::take) }) else {
             return;
         };
-        let mut st = st.take().unwrap_or_else(|| self.state.lock());
-        let mut wakers = Wakers::new();
-        let dropped = self.give_back(&mut st, v, &mut wakers);
-        self.publish(&st);
-        drop(st);
-        wakers.wake_all();
+        let mut locked = locked.take().unwrap_or_else(|| self.lock());
+        let (st, wakers) = locked.parts();
+        let dropped = self.give_back(st, v, wakers);
+        drop(locked);
         drop(dropped);
     }
 }
@@ -954,18 +945,15 @@ impl<T> Put<'_, T> {
                     this.phase = Phase::Done;
                     return Poll::Ready(Ok(()));
                 };
-                let mut wakers = Wakers::new();
-                let mut st = core.state.lock();
+                let mut locked = core.lock();
+                let (st, wakers) = locked.parts();
                 if st.shutdown {
                     this.phase = Phase::Done;
                     return Poll::Ready(Err(QueueShutDown(v)));
                 }
-                match core.put_locked(&mut st, v, &mut wakers) {
+                match core.put_locked(st, v, wakers) {
                     Ok(()) => {
-                        core.publish(&st);
-                        drop(st);
                         this.phase = Phase::Done;
-                        wakers.wake_all();
                         Poll::Ready(Ok(()))
                     }
                     Err(v) => {
@@ -975,11 +963,9 @@ impl<T> Put<'_, T> {
                         this.phase = Phase::Waiting;
                         // A fast get may have freed a slot after we looked and before it
                         // could see us: admit (maybe ourselves) if so.
-                        core.publish_before_recheck(&st);
-                        core.admit_putters(&mut st, &mut wakers);
-                        core.publish(&st);
-                        drop(st);
-                        wakers.wake_all();
+                        core.publish_before_recheck(st);
+                        core.admit_putters(st, wakers);
+                        drop(locked);
                         if !this.waiter.is_notified() {
                             coop::refund();
                             return Poll::Pending;
@@ -990,9 +976,9 @@ impl<T> Put<'_, T> {
                 }
             }
             Phase::Waiting => {
-                let mut st = None;
+                let mut held = None;
                 if !this.waiter.is_notified() {
-                    let mut locked = core.state.lock();
+                    let mut locked = core.lock();
                     if !this.waiter.is_notified() {
                         // SAFETY: not notified under the lock: linked.
                         let old = unsafe { locked.putters.update_waker(&this.waiter, cx.waker()) };
@@ -1001,9 +987,9 @@ impl<T> Put<'_, T> {
                         coop::refund();
                         return Poll::Pending;
                     }
-                    st = Some(locked);
+                    held = Some(locked);
                 }
-                this.fill(cx, st)
+                this.fill(cx, held)
             }
             Phase::Done => panic!("queue put future polled after completion"),
         }
@@ -1014,7 +1000,7 @@ impl<T> Put<'_, T> {
     fn fill(
         &mut self,
         cx: &mut Context<'_>,
-        mut st: Option<crate::loom::MutexGuard<'_, State<T>>>,
+        mut held: Option<Locked<'_, T>>,
     ) -> Poll<Result<(), QueueShutDown<T>>> {
         let core = self.core;
         loop {
@@ -1029,22 +1015,15 @@ impl<T> Put<'_, T> {
                 Admission::Waiting => unreachable!("a woken putter is admitted or refused"),
             }
             let v = self.item.take().expect("item present");
-            let mut locked = st.take().unwrap_or_else(|| core.state.lock());
-            let mut wakers = Wakers::new();
-            let result = core.fill_reserved(&mut locked, v, &mut wakers);
-            let v = match result {
+            let mut locked = held.take().unwrap_or_else(|| core.lock());
+            let (st, wakers) = locked.parts();
+            let v = match core.fill_reserved(st, v, wakers) {
                 Ok(()) => {
-                    core.publish(&locked);
-                    drop(locked);
                     self.phase = Phase::Done;
-                    wakers.wake_all();
                     return Poll::Ready(Ok(()));
                 }
                 Err(FillError::ShutDown(v)) => {
-                    core.publish(&locked);
-                    drop(locked);
                     self.phase = Phase::Done;
-                    wakers.wake_all();
                     return Poll::Ready(Err(QueueShutDown(v)));
                 }
                 Err(FillError::Taken(v)) => v,
@@ -1055,13 +1034,11 @@ impl<T> Put<'_, T> {
             unsafe {
                 self.waiter.with_data(|a| *a = Admission::Waiting);
                 self.waiter.reset();
-                locked.putters.push_front(&self.waiter, cx.waker());
+                st.putters.push_front(&self.waiter, cx.waker());
             }
-            core.publish_before_recheck(&locked);
-            core.admit_putters(&mut locked, &mut wakers);
-            core.publish(&locked);
+            core.publish_before_recheck(st);
+            core.admit_putters(st, wakers);
             drop(locked);
-            wakers.wake_all();
             if !self.waiter.is_notified() {
                 coop::refund();
                 return Poll::Pending;
@@ -1098,32 +1075,29 @@ impl<T> Put<'_, T> {
     /// Drop of a put that is waiting: unlinks it, or passes on a slot reserved for it.
     #[inline(never)]
     fn cancel_waiting(&mut self) {
-        let st = if self.waiter.is_notified() {
+        let held = if self.waiter.is_notified() {
             None
         } else {
-            let mut st = self.core.state.lock();
+            let mut locked = self.core.lock();
             if !self.waiter.is_notified() {
                 // SAFETY: not notified under the lock: linked.
-                let waker = unsafe { st.putters.remove(&self.waiter) };
-                self.core.publish(&st);
-                drop(st);
+                let waker = unsafe { locked.putters.remove(&self.waiter) };
+                drop(locked);
                 drop(waker);
                 return; // the item drops with the future, outside the lock
             }
-            Some(st)
+            Some(locked)
         };
         // SAFETY: notified: unlinked, the payload is ours.
         if unsafe { self.waiter.with_data(|a| *a) } != Admission::Slot {
             return; // refused by a shutdown: nothing to hand on
         }
         // A slot was reserved for us and we never used it: pass it on (or free it).
-        let mut st = st.unwrap_or_else(|| self.core.state.lock());
+        let mut locked = held.unwrap_or_else(|| self.core.lock());
+        let (st, wakers) = locked.parts();
         st.reserved -= 1;
-        let mut wakers = Wakers::new();
-        self.core.admit_putters(&mut st, &mut wakers);
-        self.core.publish(&st);
-        drop(st);
-        wakers.wake_all();
+        self.core.admit_putters(st, wakers);
+        drop(locked);
         // The item, never enqueued, drops with the future, outside the lock.
     }
 }
@@ -1252,21 +1226,19 @@ impl<T> Join<'_, T> {
                     this.phase = Phase::Done;
                     return Poll::Ready(());
                 }
-                let mut st = core.state.lock();
+                let mut locked = core.lock();
+                let (st, wakers) = locked.parts();
                 // SAFETY: pinned, unlinked; Drop removes it unless notified.
                 unsafe { st.joiners.push_back(&this.waiter, cx.waker()) };
                 this.phase = Phase::Waiting;
                 // The count may have reached zero before its last decrement could see us.
-                core.publish_before_recheck(&st);
-                let mut wakers = Wakers::new();
+                core.publish_before_recheck(st);
                 if core.unfinished.load(Ordering::Acquire) == 0 {
                     while let Some(w) = st.joiners.pop_front(|_| ()) {
                         wakers.push(w);
                     }
                 }
-                core.publish(&st);
-                drop(st);
-                wakers.wake_all();
+                drop(locked);
                 if this.waiter.is_notified() {
                     this.phase = Phase::Done;
                     return Poll::Ready(());
@@ -1313,12 +1285,11 @@ impl<T> Drop for Join<'_, T> {
         if self.phase != Phase::Waiting || self.waiter.is_notified() {
             return; // joiners are all woken together: nothing to hand on
         }
-        let mut st = self.core.state.lock();
+        let mut locked = self.core.lock();
         if !self.waiter.is_notified() {
             // SAFETY: not notified under the lock: linked.
-            let waker = unsafe { st.joiners.remove(&self.waiter) };
-            self.core.publish(&st);
-            drop(st);
+            let waker = unsafe { locked.joiners.remove(&self.waiter) };
+            drop(locked);
             drop(waker);
         }
     }
