@@ -184,10 +184,15 @@ fn an_idle_thread_is_reused_rather_than_a_new_one_spawned() {
         }
         names
     });
-    // Every job ran on the first thread: the idle thread was reused each time.
-    assert!(names.iter().all(|n| n == "reuse-1"), "{names:?}");
-    // Under heavy machine load the growth heuristic has been seen to start one spare
-    // thread (which then got no job); never more than that.
+    // Five jobs, one after another, never needed more than one thread: the idle thread
+    // was reused. One spare thread is possible under heavy load: a job is queued before
+    // its submitter claims an idle thread, so the idle thread can take the job first and
+    // the submitter, seeing nobody idle, starts another; from then on either idle thread
+    // may run the next job. Never more than that.
+    assert!(
+        names.iter().all(|n| n == "reuse-1" || n == "reuse-2"),
+        "{names:?}"
+    );
     assert!(pool.thread_count() <= 2, "{} threads", pool.thread_count());
 }
 

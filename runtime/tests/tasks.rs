@@ -367,6 +367,17 @@ fn current_task_and_all_tasks() {
                     me.location()
                 );
 
+                // The sleeper's poll may still be returning after its send (another
+                // worker): it is `Running` until then, and `Idle` from then on.
+                let sleeper_info = || {
+                    corio_runtime::all_tasks()
+                        .into_iter()
+                        .find(|t| t.id() == sleeper.id())
+                        .expect("sleeper listed")
+                };
+                while sleeper_info().state() == TaskState::Running {
+                    yield_now().await;
+                }
                 let all = corio_runtime::all_tasks();
                 let info = all
                     .iter()

@@ -11,8 +11,9 @@
 //! `wait_for` around it).
 //!
 //! Records made outside corio's polls (another executor) are never read: the runtime
-//! empties the buffer when a thread starts running its scheduler. Without the `await-chains` feature (and under the
-//! model checkers) every function here does nothing: see [`ENABLED`].
+//! empties the buffer when a thread starts running its scheduler. Without the
+//! `await-chains` feature (and under the model checkers) every function here does
+//! nothing: see [`ENABLED`].
 
 use std::panic::Location;
 
