@@ -140,25 +140,8 @@ impl<T> List<T> {
     /// removes it (under this list's lock) or observes it notified before moving or
     /// freeing it. The caller holds this list's lock (implied by `&mut self`).
     pub(crate) unsafe fn push_back(&mut self, w: &Waiter<T>, waker: &Waker) {
-        let ptr = NonNull::from(w);
-        let tail = self.tail;
-        w.links.with_mut(|l| {
-            // SAFETY: unlinked, so nobody else accesses the links; we hold the lock.
-            let l = unsafe { &mut *l };
-            l.prev = tail;
-            l.next = None;
-            l.waker = Some(waker.clone());
-        });
-        match tail {
-            // SAFETY: linked nodes are alive (push_back's contract) and we hold the lock.
-            Some(t) => unsafe { t.as_ref() }
-                .links
-                // SAFETY: as above.
-                .with_mut(|l| unsafe { (*l).next = Some(ptr) }),
-            None => self.head = Some(ptr),
-        }
-        self.tail = Some(ptr);
-        self.len += 1;
+        // SAFETY: the caller's contract; the tail is the last node.
+        unsafe { self.link(w, waker, self.tail, None) }
     }
 
     /// Links `w` at the front, remembering `waker`: it is popped next.
@@ -166,24 +149,47 @@ impl<T> List<T> {
     /// # Safety
     /// As for [`push_back`](Self::push_back).
     pub(crate) unsafe fn push_front(&mut self, w: &Waiter<T>, waker: &Waker) {
+        // SAFETY: the caller's contract; the head is the first node.
+        unsafe { self.link(w, waker, None, self.head) }
+    }
+
+    /// Links `w` between the adjacent nodes `prev` and `next` (`None` = an end of the
+    /// list), remembering `waker`.
+    ///
+    /// # Safety
+    /// As for [`push_back`](Self::push_back), and `prev`/`next` are adjacent in `self`.
+    #[inline]
+    unsafe fn link(
+        &mut self,
+        w: &Waiter<T>,
+        waker: &Waker,
+        prev: Option<NonNull<Waiter<T>>>,
+        next: Option<NonNull<Waiter<T>>>,
+    ) {
         let ptr = NonNull::from(w);
-        let head = self.head;
         w.links.with_mut(|l| {
             // SAFETY: unlinked, so nobody else accesses the links; we hold the lock.
             let l = unsafe { &mut *l };
-            l.prev = None;
-            l.next = head;
+            l.prev = prev;
+            l.next = next;
             l.waker = Some(waker.clone());
         });
-        match head {
+        match prev {
             // SAFETY: linked nodes are alive (push_back's contract) and we hold the lock.
-            Some(h) => unsafe { h.as_ref() }
+            Some(p) => unsafe { p.as_ref() }
+                .links
+                // SAFETY: as above.
+                .with_mut(|l| unsafe { (*l).next = Some(ptr) }),
+            None => self.head = Some(ptr),
+        }
+        match next {
+            // SAFETY: as above.
+            Some(n) => unsafe { n.as_ref() }
                 .links
                 // SAFETY: as above.
                 .with_mut(|l| unsafe { (*l).prev = Some(ptr) }),
             None => self.tail = Some(ptr),
         }
-        self.head = Some(ptr);
         self.len += 1;
     }
 
