@@ -23,25 +23,33 @@ fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
 fn sleeps_complete_at_or_after_their_deadline_and_not_much_later() {
     let h = Harness::new();
     let durations = [0u64, 1, 3, 10, 25, 50, 120];
-    let start = Instant::now();
-    let lateness = h.block_on(
-        within(10),
-        join_all(durations.iter().map(|&ms| async move {
-            let d = Duration::from_millis(ms);
-            sleep(d).await;
-            let took = start.elapsed();
-            assert!(took >= d, "sleep({ms} ms) completed after {took:?}");
-            took - d
-        })),
-    );
-    for (ms, late) in durations.iter().zip(lateness) {
-        // 1 ms tick rounding + wake-up latency on a loaded 2-core box.
-        assert!(
-            late < Duration::from_millis(40),
-            "sleep({ms} ms) was {late:?} late"
+    // Never early, every time. "Not much later" (1 ms tick rounding plus wake-up latency)
+    // must hold in one of three tries: a rounding bug is late every time, while a test
+    // thread that the machine's other load keeps off the CPU for tens of milliseconds
+    // (seen beside two busy loops and three other test processes on 2 cores) is not.
+    let mut tries = Vec::new();
+    for _ in 0..3 {
+        let start = Instant::now();
+        let lateness = h.block_on(
+            within(10),
+            join_all(durations.iter().map(|&ms| async move {
+                let d = Duration::from_millis(ms);
+                sleep(d).await;
+                let took = start.elapsed();
+                assert!(took >= d, "sleep({ms} ms) completed after {took:?}");
+                took - d
+            })),
         );
+        assert_eq!(h.driver.timer_entries(), 0);
+        let on_time = lateness
+            .iter()
+            .all(|late| *late < Duration::from_millis(40));
+        tries.push(lateness);
+        if on_time {
+            return;
+        }
     }
-    assert_eq!(h.driver.timer_entries(), 0);
+    panic!("late in every try (lateness per sleep of {durations:?} ms): {tries:?}");
 }
 
 #[test]
