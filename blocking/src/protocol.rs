@@ -225,16 +225,22 @@ impl PoolState {
 
     /// A just-started thread took its first job and then saw `queued` messages: spawn one
     /// more thread if more are queued than the reserved and starting threads will take,
-    /// nobody is idle, fewer than [`MAX_STARTING`] are starting and the cap allows.
-    /// `true`: spawn (already counted in `threads` and `starting`). Called up to
-    /// [`GROW_FANOUT`] times.
+    /// fewer than [`MAX_STARTING`] are starting and the cap allows. `true`: spawn (already
+    /// counted in `threads` and `starting`). Called up to [`GROW_FANOUT`] times.
+    ///
+    /// Idle threads do not count against the queue: an idle thread waits for the *next*
+    /// submission's wake-up and takes none of the jobs already queued. (They are there
+    /// when a burst is bigger than the idle set: the first jobs claim the idle threads,
+    /// the rest rely on a starting thread; the started thread takes the oldest job, one
+    /// a claimed thread was woken for, and [`PoolState::drained_job`] hands that claim
+    /// back to `idle`. Requiring `idle == 0` here left every job past the idle set to wait
+    /// for a busy thread.)
     #[must_use]
     pub(crate) fn grow(&self, queued: usize) -> bool {
         let max = self.max;
         self.transition(|s| {
             if !s.is_shutdown()
                 && s.starting() < MAX_STARTING
-                && s.idle() == 0
                 && s.threads() < max
                 && queued > s.claimed() + s.starting()
             {
@@ -417,6 +423,29 @@ mod tests {
         p.started();
         assert!(p.grow(50));
         assert_eq!(p.submit(), Submit::Starting);
+    }
+
+    #[test]
+    fn growth_ignores_idle_threads_that_no_queued_job_will_wake() {
+        let p = PoolState::new(100);
+        assert_eq!(p.submit(), Submit::Spawn);
+        p.started();
+        assert_eq!(p.enter_idle(), Ok(()));
+        assert_eq!(p.enter_idle(), Ok(())); // two idle threads (counts only)
+                                            // A burst of 10: two claim the idle threads, one spawns, seven rely on it.
+        assert_eq!(p.submit(), Submit::Claimed);
+        assert_eq!(p.submit(), Submit::Claimed);
+        assert_eq!(p.submit(), Submit::Spawn);
+        for _ in 0..7 {
+            assert_eq!(p.submit(), Submit::Starting);
+        }
+        p.started();
+        // It took the oldest job (a claimed thread's), which frees that claim.
+        p.drained_job();
+        assert_eq!(p.snapshot().idle(), 1);
+        // Nine jobs queued, one claimed thread coming: grow despite the idle count.
+        assert!(p.grow(9));
+        assert!(p.grow(9));
     }
 
     #[test]

@@ -114,6 +114,44 @@ fn elastic_64_sleeps_run_concurrently() {
     );
 }
 
+/// Submits `n` jobs at once; each waits (up to 10 s) until all `n` have started. Returns
+/// how many saw all `n` start: `n` if every job had a thread of its own at once.
+fn rendezvous(pool: &ThreadPool, n: usize) -> usize {
+    let started = Arc::new(AtomicUsize::new(0));
+    let futs: Vec<_> = (0..n)
+        .map(|_| {
+            let started = started.clone();
+            pool.run(move || {
+                started.fetch_add(1, SeqCst);
+                wait_until(Duration::from_secs(10), || started.load(SeqCst) == n)
+            })
+        })
+        .collect();
+    block_on(join_all(futs))
+        .into_iter()
+        .filter(|&all| all)
+        .count()
+}
+
+#[test]
+fn every_job_of_a_burst_gets_a_thread_at_once_cold_and_warm() {
+    // Below max_threads, no job of a burst waits for another job to finish: not when the
+    // pool starts its threads (cold), and not when the burst is bigger than the number of
+    // idle threads (warm, so some jobs claim idle threads and the rest need new ones).
+    let pool = ThreadPool::builder().max_threads(256).build();
+    let p = pool.clone();
+    within(Duration::from_secs(60), move || {
+        for (round, n) in [(1, 48), (2, 96), (3, 160), (4, 160)] {
+            assert_eq!(
+                rendezvous(&p, n),
+                n,
+                "round {round}: not all {n} jobs ran at once ({} threads)",
+                p.thread_count()
+            );
+        }
+    });
+}
+
 #[test]
 fn max_threads_cap_holds_and_is_reached() {
     let pool = ThreadPool::builder().max_threads(4).build();
