@@ -7,11 +7,12 @@
 //!   first runs the batch once untimed, so the pool's threads are already started.
 //! * `to_thread_500x10ms`: 500 jobs sleeping 10 ms each, on a warm pool (elasticity).
 //! * `*_cold`: **deliberately cold** — a fresh runtime per iteration (built and shut down
-//!   outside the timing), so starting the pool's threads is measured. smol's blocking pool
-//!   is a process-wide global that cannot be recreated, so its "cold" numbers are of that
-//!   global pool (warm, unless its threads exited after their 500 ms keep-alive): compare
-//!   smol with the warm rows, and read corio/tokio as the cold comparison. The same holds
-//!   for async-std, whose `spawn_blocking` uses that global pool too.
+//!   outside the timing), so starting the pool's threads is measured. smol's and
+//!   async-std's blocking pool is a process-wide global (the `blocking` crate's) that
+//!   cannot be recreated, so each of their cold iterations runs in a fresh child process
+//!   (the same executable, see [`cold_child_main`]): the child starts its executor
+//!   outside the timing and reports the time of its first batch, so the pool's threads are
+//!   started inside it, as for corio and tokio. Process start-up is not timed.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -92,16 +93,69 @@ fn cold_tokio(iters: u64, n: u64, sleep: Option<Duration>) -> Duration {
     total
 }
 
-fn smol_global(iters: u64, n: u64, sleep: Option<Duration>) -> Duration {
-    time_iters(iters, || {
-        black_box(smol_jobs(n, sleep));
-    })
+/// Set in a child process started by [`cold_in_child`]: `"<runtime> <jobs> <sleep µs>"`.
+const COLD_CHILD_ENV: &str = "CORIO_BENCH_COLD_CHILD";
+
+/// Times `iters` first batches of `n` jobs on `runtime`'s global blocking pool, each in a
+/// fresh child process (this executable, which must call [`cold_child_main`] first).
+fn cold_in_child(runtime: &str, iters: u64, n: u64, sleep: Option<Duration>) -> Duration {
+    assert!(
+        std::env::var_os(COLD_CHILD_ENV).is_none(),
+        "a cold-start child ran a workload: its main must call cold_child_main() first"
+    );
+    let exe = std::env::current_exe().expect("the benchmark's own executable");
+    let spec = format!("{runtime} {n} {}", sleep.map_or(0, |d| d.as_micros()));
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let out = std::process::Command::new(&exe)
+            .env(COLD_CHILD_ENV, &spec)
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .expect("start a cold-start child");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let nanos: u64 = text
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("cold-start child ({:?}) printed {text:?}", out.status));
+        total += Duration::from_nanos(nanos);
+    }
+    total
 }
 
-fn async_std_global(iters: u64, n: u64, sleep: Option<Duration>) -> Duration {
-    time_iters(iters, || {
-        black_box(async_std_jobs(n, sleep));
-    })
+/// If this process is a cold-start child (see [`cold_in_child`]): starts the runtime's
+/// executor, times one batch of jobs on its still-cold global blocking pool, prints the
+/// nanoseconds and exits. Otherwise returns at once. Every executable that runs the
+/// `blocking` workloads calls it first thing in `main`.
+pub fn cold_child_main() {
+    let Ok(spec) = std::env::var(COLD_CHILD_ENV) else {
+        return;
+    };
+    let mut words = spec.split(' ');
+    let (Some(runtime), Some(n), Some(sleep_us)) = (words.next(), words.next(), words.next())
+    else {
+        panic!("bad {COLD_CHILD_ENV}: {spec:?}");
+    };
+    let n: u64 = n.parse().expect("job count");
+    let sleep_us: u64 = sleep_us.parse().expect("sleep in µs");
+    let sleep = (sleep_us > 0).then(|| Duration::from_micros(sleep_us));
+    let took = match runtime {
+        "smol" => {
+            // smol's executor has no global state to start; `block_on` is the same call.
+            smol::block_on(async {});
+            let start = Instant::now();
+            black_box(smol_jobs(n, sleep));
+            start.elapsed()
+        }
+        "async-std" => {
+            runtimes::async_std();
+            let start = Instant::now();
+            black_box(async_std_jobs(n, sleep));
+            start.elapsed()
+        }
+        other => panic!("no global blocking pool for {other}"),
+    };
+    println!("{}", took.as_nanos());
+    std::process::exit(0);
 }
 
 fn warm_workload(name: &'static str, n: u64, sleep: Option<Duration>) -> Workload {
@@ -124,10 +178,11 @@ fn cold_workload(name: &'static str, n: u64, sleep: Option<Duration>) -> Workloa
     Workload::new("blocking", name)
         .variant("corio", move |iters| cold_corio(iters, n, sleep))
         .variant("tokio", move |iters| cold_tokio(iters, n, sleep))
-        // Not cold: smol's pool is global (see the module docs).
-        .variant("smol", move |iters| smol_global(iters, n, sleep))
-        // Not cold either: the same global pool.
-        .variant("async-std", move |iters| async_std_global(iters, n, sleep))
+        // Their pool is a process-wide global: cold only in a fresh process.
+        .variant("smol", move |iters| cold_in_child("smol", iters, n, sleep))
+        .variant("async-std", move |iters| {
+            cold_in_child("async-std", iters, n, sleep)
+        })
 }
 
 /// The blocking-pool workloads.

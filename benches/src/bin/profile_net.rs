@@ -33,8 +33,20 @@ fn main() {
                 .iter_mut()
                 .find(|v| v.runtime == rt)
                 .expect("unknown runtime");
+            let before = corio_benches::runtimes::corio().handle().metrics();
             let took = (v.run)(num(2) as u64);
             println!("{} on {rt}: {took:?}", w.name);
+            if rt == "corio" {
+                let after = corio_benches::runtimes::corio().handle().metrics();
+                for (i, (a, b)) in after.per_worker.iter().zip(&before.per_worker).enumerate() {
+                    println!(
+                        "  worker {i}: polls {} parks {} steals {}",
+                        a.polls - b.polls,
+                        a.parks - b.parks,
+                        a.steals - b.steals
+                    );
+                }
+            }
         }
         Some("echo") => {
             let rt = args.get(1).expect("runtime");

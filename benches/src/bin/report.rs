@@ -37,6 +37,7 @@ struct Config {
 }
 
 fn main() {
+    corio_benches::blocking::cold_child_main();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("--child-mem") => return child_mem(&args[1]),
