@@ -115,7 +115,9 @@ use std::task::{ready, Context, Poll};
 /// none or one.
 type Wakers = WakeList<2>;
 
-/// A bounded FIFO queue keeps its items in a ring if its slots take at most this much.
+/// A bounded FIFO queue keeps its items in a ring if its slots take at most this much:
+/// up to 4 096 slots of a cache line each (the ring's slots are padded; see `ring.rs`).
+/// A larger queue keeps its items under the lock, in a store that grows as items come.
 pub(crate) const RING_MAX_BYTES: usize = 1 << 18;
 
 /// [`Core::flags`]: getters are linked.

@@ -20,13 +20,23 @@
 //! slow path, under its lock, where an answer must be exact.
 //!
 //! The ring is written against the `crate::loom` facade so the models check it, which is
-//! why it is not crossbeam's `ArrayQueue` (whose atomics loom cannot see).
+//! why it is not crossbeam's `ArrayQueue` (whose atomics loom cannot see). Each slot has a
+//! cache line of its own (see [`Slot`]), so a ring takes 64 bytes per slot for small items:
+//! the queue core gives a ring only to queues whose slots fit in its `RING_MAX_BYTES`.
 
 use crate::loom::{AtomicUsize, Ordering, UnsafeCell};
 use crossbeam_utils::CachePadded;
 use std::fmt;
 use std::mem::MaybeUninit;
 
+/// A slot takes a cache line of its own (64 bytes, or more for a larger item). With
+/// slots packed four to a line (`u64` items), a consumer a few items behind a producer on
+/// another core reads the very line the producer is writing, and the line moves back and
+/// forth for every item on it; one line per slot moves once per item. Measured on the
+/// 2-worker runtime, 1 000 000 `u64` items through a 1 024-slot queue from one producer
+/// task to one consumer: 75–108 ms packed, 48–49 ms one slot per line (and 53–55 ms with
+/// packed slots in a line-spreading order, which costs instructions per operation).
+#[repr(align(64))]
 struct Slot<T> {
     stamp: AtomicUsize,
     value: UnsafeCell<MaybeUninit<T>>,
