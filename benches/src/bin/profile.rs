@@ -50,7 +50,13 @@ fn main() {
             "async_lock_semaphore_held_across_yield" => rt.block_on(async_lock_semaphore(count)),
             _ => panic!("{usage}"),
         }
-        let polls: u64 = rt.handle().metrics().per_worker.iter().map(|w| w.polls).sum();
+        let polls: u64 = rt
+            .handle()
+            .metrics()
+            .per_worker
+            .iter()
+            .map(|w| w.polls)
+            .sum();
         eprintln!(
             "{workload} on {flavor}: {:?} ({polls} task polls so far)",
             start.elapsed()
