@@ -430,9 +430,10 @@ mod tests {
         let p = PoolState::new(100);
         assert_eq!(p.submit(), Submit::Spawn);
         p.started();
+        // Two idle threads (as counts).
         assert_eq!(p.enter_idle(), Ok(()));
-        assert_eq!(p.enter_idle(), Ok(())); // two idle threads (counts only)
-                                            // A burst of 10: two claim the idle threads, one spawns, seven rely on it.
+        assert_eq!(p.enter_idle(), Ok(()));
+        // A burst of 10: two claim the idle threads, one spawns, seven rely on it.
         assert_eq!(p.submit(), Submit::Claimed);
         assert_eq!(p.submit(), Submit::Claimed);
         assert_eq!(p.submit(), Submit::Spawn);
