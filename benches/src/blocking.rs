@@ -122,10 +122,11 @@ fn cold_in_child(runtime: &str, iters: u64, n: u64, sleep: Option<Duration>) -> 
     total
 }
 
-/// If this process is a cold-start child (see [`cold_in_child`]): starts the runtime's
-/// executor, times one batch of jobs on its still-cold global blocking pool, prints the
-/// nanoseconds and exits. Otherwise returns at once. Every executable that runs the
-/// `blocking` workloads calls it first thing in `main`.
+/// If this process is a cold-start child (started by a `*_cold` row for smol or
+/// async-std, whose blocking pool is a process-wide global): starts the runtime's
+/// executor, times one batch of jobs on its still-cold pool, prints the nanoseconds and
+/// exits. Otherwise returns at once. Every executable that runs the `blocking` workloads
+/// calls it first thing in `main`.
 pub fn cold_child_main() {
     let Ok(spec) = std::env::var(COLD_CHILD_ENV) else {
         return;
