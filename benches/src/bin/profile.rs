@@ -50,15 +50,13 @@ fn main() {
             "async_lock_semaphore_held_across_yield" => rt.block_on(async_lock_semaphore(count)),
             _ => panic!("{usage}"),
         }
-        let polls: u64 = rt
-            .handle()
-            .metrics()
-            .per_worker
-            .iter()
-            .map(|w| w.polls)
-            .sum();
+        let metrics = rt.handle().metrics();
+        let polls: u64 = metrics.per_worker.iter().map(|w| w.polls).sum();
+        let steals: u64 = metrics.per_worker.iter().map(|w| w.steals).sum();
+        let parks: u64 = metrics.per_worker.iter().map(|w| w.parks).sum();
         eprintln!(
-            "{workload} on {flavor}: {:?} ({polls} task polls so far)",
+            "{workload} on {flavor}: {:?} (so far: {polls} task polls, {steals} steals, \
+             {parks} parks)",
             start.elapsed()
         );
     }
