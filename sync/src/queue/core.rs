@@ -1032,12 +1032,14 @@ impl<T> Put<'_, T> {
             };
             // Our slot went to a put that overlapped our wait: first in line again.
             self.item = Some(v);
-            // SAFETY: notified and ours; reset under the lock and relinked at once.
-            unsafe {
-                self.waiter.with_data(|a| *a = Admission::Waiting);
-                self.waiter.reset();
-                st.putters.push_front(&self.waiter, cx.waker());
-            }
+            // SAFETY: the node is notified (popped, unlinked), so its payload is ours.
+            unsafe { self.waiter.with_data(|a| *a = Admission::Waiting) };
+            // SAFETY: notified and ours, and we hold the lock of the list it joins next,
+            // linked below before the lock is released.
+            unsafe { self.waiter.reset() };
+            // SAFETY: the node is pinned in this future, unlinked and (just reset) not
+            // notified; Drop removes it under the lock unless it is notified first.
+            unsafe { st.putters.push_front(&self.waiter, cx.waker()) };
             core.publish_before_recheck(st);
             core.admit_putters(st, wakers);
             drop(locked);
