@@ -248,6 +248,17 @@ mod tests {
     }
 
     #[test]
+    fn a_slot_takes_a_cache_line_and_4096_small_slots_fit_the_ring_limit() {
+        // What `Slot`'s padding and the `Queue` docs promise.
+        assert_eq!(std::mem::size_of::<Slot<u64>>(), 64);
+        assert_eq!(std::mem::size_of::<Slot<[u8; 56]>>(), 64);
+        assert_eq!(std::mem::size_of::<Slot<[u8; 57]>>(), 128);
+        let limit = super::super::core::RING_MAX_BYTES;
+        assert!(Ring::<[u8; 56]>::bytes_for(4096) <= limit);
+        assert!(Ring::<u8>::bytes_for(4097) > limit);
+    }
+
+    #[test]
     fn dropping_the_ring_drops_its_items() {
         let item = Arc::new(());
         let ring = Ring::new(4);
