@@ -95,6 +95,12 @@ impl<T> Waiter<T> {
 }
 
 /// An intrusive FIFO of [`Waiter`]s. Lives inside the primitive's lock.
+///
+/// Every linked node's `next` is exact, and so is its `prev` — except the head's, which
+/// is unspecified: [`pop_front`](Self::pop_front) does not write the node behind the one
+/// it pops (so a hand-off touches one waiter's memory, not two), and the new head keeps
+/// a stale `prev`. Nothing reads the head's `prev`: [`remove`](Self::remove) tells the
+/// head by comparing with `head`, and linking in front of the head overwrites it.
 pub(crate) struct List<T> {
     head: Option<NonNull<Waiter<T>>>,
     tail: Option<NonNull<Waiter<T>>>,
@@ -219,21 +225,29 @@ impl<T> List<T> {
             let l = unsafe { &mut *l };
             (l.prev.take(), l.next.take(), l.waker.take())
         });
-        match prev {
-            // SAFETY: neighbours of a linked node are linked, hence alive.
-            Some(p) => unsafe { p.as_ref() }
+        if self.head == Some(NonNull::from(w)) {
+            // The head: its `prev` is unspecified (see `List`), so it is not read. The
+            // next node becomes the head and keeps whatever `prev` it has.
+            self.head = next;
+            if next.is_none() {
+                self.tail = None;
+            }
+        } else {
+            // Not the head: `prev` is exact, a linked node, hence alive.
+            let p = prev.expect("a linked node other than the head has a predecessor");
+            // SAFETY: neighbours of a linked node are linked, hence alive; we hold the lock.
+            unsafe { p.as_ref() }
                 .links
                 // SAFETY: as above.
-                .with_mut(|l| unsafe { (*l).next = next }),
-            None => self.head = next,
-        }
-        match next {
-            // SAFETY: as above.
-            Some(n) => unsafe { n.as_ref() }
-                .links
+                .with_mut(|l| unsafe { (*l).next = next });
+            match next {
                 // SAFETY: as above.
-                .with_mut(|l| unsafe { (*l).prev = prev }),
-            None => self.tail = prev,
+                Some(n) => unsafe { n.as_ref() }
+                    .links
+                    // SAFETY: as above.
+                    .with_mut(|l| unsafe { (*l).prev = Some(p) }),
+                None => self.tail = Some(p),
+            }
         }
         self.len -= 1;
         waker
@@ -252,14 +266,12 @@ impl<T> List<T> {
             l.prev = None;
             (l.next.take(), l.waker.take())
         });
+        // The next node becomes the head without being touched: its `prev` goes stale,
+        // which the head's may (see `List`). Its line usually sits in another core's
+        // cache, last written by the task that linked it.
         self.head = next;
-        match next {
-            // SAFETY: as above.
-            Some(n) => unsafe { n.as_ref() }
-                .links
-                // SAFETY: as above.
-                .with_mut(|l| unsafe { (*l).prev = None }),
-            None => self.tail = None,
+        if next.is_none() {
+            self.tail = None;
         }
         self.len -= 1;
         // SAFETY: still linked from the owner's point of view (not yet notified) and we
@@ -380,6 +392,66 @@ mod tests {
             assert_eq!(b.with_data(|d| *d), 0);
         }
         assert_eq!(count.0.load(Ordering::SeqCst), 2);
+    }
+
+    /// Pushes at both ends, pops and removes (the head included, whose `prev` may be
+    /// stale) in a pseudo-random order, checking the list against a `VecDeque`.
+    #[test]
+    fn matches_a_deque_under_pushes_pops_and_removes_anywhere() {
+        use std::collections::VecDeque;
+        let waker = Waker::from(Arc::new(Count(AtomicUsize::new(0))));
+        let nodes: Vec<_> = (0..8).map(|i| Box::pin(Waiter::new(i))).collect();
+        let mut list = List::new();
+        let mut model: VecDeque<usize> = VecDeque::new();
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut removed_heads = 0;
+        for _ in 0..20_000 {
+            let id = next(nodes.len());
+            let node = &nodes[id];
+            if let Some(pos) = model.iter().position(|&m| m == id) {
+                if next(2) == 0 {
+                    removed_heads += usize::from(pos == 0);
+                    // SAFETY: linked in `list` (the model says so).
+                    drop(unsafe { list.remove(node) });
+                    model.remove(pos);
+                } else {
+                    let mut got = None;
+                    drop(list.pop_front(|d| got = Some(*d)));
+                    assert_eq!(got, model.pop_front());
+                }
+            } else {
+                // SAFETY: not linked (popped nodes are reset first); the nodes are boxed
+                // and pinned, and outlive the list's use of them (unlinked at the end).
+                unsafe {
+                    node.reset();
+                    if next(2) == 0 {
+                        list.push_back(node, &waker);
+                        model.push_back(id);
+                    } else {
+                        list.push_front(node, &waker);
+                        model.push_front(id);
+                    }
+                }
+            }
+            assert_eq!(list.len(), model.len());
+            assert_eq!(list.is_empty(), model.is_empty());
+        }
+        assert!(
+            removed_heads > 100,
+            "the head was removed {removed_heads} times"
+        );
+        while let Some(want) = model.pop_front() {
+            let mut got = None;
+            drop(list.pop_front(|d| got = Some(*d)));
+            assert_eq!(got, Some(want));
+        }
+        assert!(list.pop_front(|_| unreachable!()).is_none());
     }
 
     #[test]
