@@ -85,7 +85,7 @@ fn main() {
     }
 }
 
-/// Acquisitions (or puts) whose future returned `Pending` at least once: how often the
+/// Acquisitions, puts or sends whose future returned `Pending` at least once: how often the
 /// primitive made a task wait, printed after each run.
 static WAITED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
