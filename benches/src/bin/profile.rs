@@ -18,72 +18,20 @@
 //! the report's async-std row), which waits far less than async-channel 2.
 //!
 //! Flavors: `current`, `multi` (corio) and `async-std` (its global executor with the same
-//! number of threads; the two corio primitives' workloads, the async-channel ones and
-//! `async_lock_semaphore_held_across_yield`), so that each primitive can be timed on each
-//! runtime. Each run prints its time and CPU time; with `waits` after the repeat count it
+//! number of threads): every workload runs on every flavor, so that each primitive can be
+//! timed on each runtime (each workload is written once, over [`Exec`], [`Chan`] and
+//! [`Sem`]). Each run prints its time and CPU time; with `waits` after the repeat count it
 //! also counts the operations whose future was not ready at its first poll (the counting
 //! costs time of its own).
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 
-fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: profile <queue_1to1|queue_4to1|async_channel_1to1|async_channel_4to1|\
-                 async_std_channel_4to1|semaphore_held_across_yield|\
-                 async_lock_semaphore_held_across_yield> <current|multi|async-std> <count> \
-                 [repeat] [waits]";
-    let (Some(workload), Some(flavor), Some(count)) = (args.first(), args.get(1), args.get(2))
-    else {
-        eprintln!("{usage}");
-        std::process::exit(2);
-    };
-    let count: usize = count.parse().expect("count is a number");
-    if args.get(4).is_some_and(|a| a == "waits") {
-        COUNTING.store(true, std::sync::atomic::Ordering::Relaxed);
-    }
-    if flavor == "async-std" {
-        return async_std_main(workload, count, &args);
-    }
-    let rt = match flavor.as_str() {
-        "current" => corio::Builder::new_current_thread().build(),
-        "multi" => corio::Builder::new_multi_thread()
-            .worker_threads(corio_benches::WORKERS)
-            .build(),
-        _ => panic!("{usage}"),
-    }
-    .expect("runtime");
-    let repeat: usize = args
-        .get(3)
-        .map_or(1, |r| r.parse().expect("repeat is a number"));
-    for _ in 0..repeat {
-        let start = std::time::Instant::now();
-        let cpu = cpu_time();
-        match workload.as_str() {
-            "queue_1to1" => rt.block_on(queue(1, count)),
-            "queue_4to1" => rt.block_on(queue(4, count)),
-            "async_channel_1to1" => rt.block_on(async_channel_queue(1, count)),
-            "async_channel_4to1" => rt.block_on(async_channel_queue(4, count)),
-            "async_std_channel_4to1" => rt.block_on(async_std_channel_on_corio(4, count)),
-            "semaphore_held_across_yield" => rt.block_on(semaphore(count)),
-            "async_lock_semaphore_held_across_yield" => rt.block_on(async_lock_semaphore(count)),
-            _ => panic!("{usage}"),
-        }
-        let metrics = rt.handle().metrics();
-        let polls: u64 = metrics.per_worker.iter().map(|w| w.polls).sum();
-        let steals: u64 = metrics.per_worker.iter().map(|w| w.steals).sum();
-        let parks: u64 = metrics.per_worker.iter().map(|w| w.parks).sum();
-        eprintln!(
-            "{workload} on {flavor}: {:?}, CPU {:?} (so far: {polls} task polls, {steals} \
-             steals, {parks} parks)",
-            start.elapsed(),
-            cpu_time() - cpu
-        );
-        if COUNTING.load(std::sync::atomic::Ordering::Relaxed) {
-            let waited = WAITED.swap(0, std::sync::atomic::Ordering::Relaxed);
-            eprintln!("  acquisitions / puts / sends that waited: {waited}");
-        }
-    }
-}
+const USAGE: &str = "usage: profile <queue_1to1|queue_4to1|async_channel_1to1|\
+                     async_channel_4to1|async_std_channel_4to1|semaphore_held_across_yield|\
+                     async_lock_semaphore_held_across_yield> <current|multi|async-std> <count> \
+                     [repeat] [waits]";
 
 /// Acquisitions, puts or sends whose future returned `Pending` at least once: how often the
 /// primitive made a task wait, printed after each run.
@@ -136,36 +84,57 @@ fn cpu_time() -> std::time::Duration {
     tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
-/// The peer primitives' workloads on async-std's global executor ([`corio_benches::WORKERS`]
-/// threads), to compare with the same primitives on corio.
-fn async_std_main(workload: &str, count: usize, args: &[String]) {
-    corio_benches::runtimes::async_std();
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (Some(workload), Some(flavor), Some(count)) = (args.first(), args.get(1), args.get(2))
+    else {
+        eprintln!("{USAGE}");
+        std::process::exit(2);
+    };
+    let count: usize = count.parse().expect("count is a number");
     let repeat: usize = args
         .get(3)
         .map_or(1, |r| r.parse().expect("repeat is a number"));
+    if args.get(4).is_some_and(|a| a == "waits") {
+        COUNTING.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    let rt = match flavor.as_str() {
+        "current" => Some(corio::Builder::new_current_thread().build()),
+        "multi" => Some(
+            corio::Builder::new_multi_thread()
+                .worker_threads(corio_benches::WORKERS)
+                .build(),
+        ),
+        "async-std" => {
+            corio_benches::runtimes::async_std();
+            None
+        }
+        _ => panic!("{USAGE}"),
+    }
+    .map(|rt| rt.expect("runtime"));
     for _ in 0..repeat {
-        let start = std::time::Instant::now();
+        let start = Instant::now();
         let cpu = cpu_time();
-        async_std::task::block_on(async {
-            match workload {
-                "async_channel_1to1" => async_std_channel(1, count).await,
-                "async_channel_4to1" => async_std_channel(4, count).await,
-                "async_std_channel_4to1" => async_std_own_channel(4, count).await,
-                "async_lock_semaphore_held_across_yield" => async_std_semaphore(count).await,
-                "semaphore_held_across_yield" => corio_semaphore_on_async_std(count).await,
-                "queue_4to1" => corio_queue_on_async_std(4, count).await,
-                _ => panic!(
-                    "on async-std: queue_4to1, async_channel_1to1, async_channel_4to1, \
-                     async_std_channel_4to1, semaphore_held_across_yield or \
-                     async_lock_semaphore_held_across_yield"
-                ),
+        let mut line = format!("{workload} on {flavor}: ");
+        match &rt {
+            Some(rt) => {
+                rt.block_on(run::<Corio>(workload, count));
+                let metrics = rt.handle().metrics();
+                let polls: u64 = metrics.per_worker.iter().map(|w| w.polls).sum();
+                let steals: u64 = metrics.per_worker.iter().map(|w| w.steals).sum();
+                let parks: u64 = metrics.per_worker.iter().map(|w| w.parks).sum();
+                line += &format!(
+                    "{:?}, CPU {:?} (so far: {polls} task polls, {steals} steals, {parks} parks)",
+                    start.elapsed(),
+                    cpu_time() - cpu
+                );
             }
-        });
-        eprintln!(
-            "{workload} on async-std: {:?}, CPU {:?}",
-            start.elapsed(),
-            cpu_time() - cpu
-        );
+            None => {
+                async_std::task::block_on(run::<AsyncStd>(workload, count));
+                line += &format!("{:?}, CPU {:?}", start.elapsed(), cpu_time() - cpu);
+            }
+        }
+        eprintln!("{line}");
         if COUNTING.load(std::sync::atomic::Ordering::Relaxed) {
             let waited = WAITED.swap(0, std::sync::atomic::Ordering::Relaxed);
             eprintln!("  acquisitions / puts / sends that waited: {waited}");
@@ -173,95 +142,145 @@ fn async_std_main(workload: &str, count: usize, args: &[String]) {
     }
 }
 
-async fn async_std_channel(producers: usize, items: usize) {
-    let per = items / producers;
-    let (tx, rx) = async_channel::bounded(1024);
-    let consumer = async_std::task::spawn(async move {
-        let mut sum = 0u64;
-        for _ in 0..per * producers {
-            sum += rx.recv().await.unwrap() as u64;
+/// Runs `workload` once with its tasks on executor `E`.
+async fn run<E: Exec>(workload: &str, count: usize) {
+    match workload {
+        "queue_1to1" => queue::<E, _>(corio::sync::Queue::new(CAPACITY), 1, count).await,
+        "queue_4to1" => queue::<E, _>(corio::sync::Queue::new(CAPACITY), 4, count).await,
+        "async_channel_1to1" => queue::<E, _>(async_channel::bounded(CAPACITY), 1, count).await,
+        "async_channel_4to1" => queue::<E, _>(async_channel::bounded(CAPACITY), 4, count).await,
+        "async_std_channel_4to1" => {
+            queue::<E, _>(async_std::channel::bounded(CAPACITY), 4, count).await
         }
-        sum
-    });
-    let putters: Vec<_> = (0..producers)
-        .map(|_| {
-            let tx = tx.clone();
-            async_std::task::spawn(async move {
-                for i in 0..per {
-                    wait!(tx.send(i)).unwrap();
-                }
-            })
-        })
-        .collect();
-    for p in putters {
-        p.await;
-    }
-    std::hint::black_box(consumer.await);
-}
-
-async fn async_std_own_channel(producers: usize, items: usize) {
-    let per = items / producers;
-    let (tx, rx) = async_std::channel::bounded(1024);
-    let consumer = async_std::task::spawn(async move {
-        let mut sum = 0u64;
-        for _ in 0..per * producers {
-            sum += rx.recv().await.unwrap() as u64;
+        "semaphore_held_across_yield" => {
+            semaphore::<E, _>(corio::sync::Semaphore::new(PERMITS), count).await
         }
-        sum
-    });
-    let putters: Vec<_> = (0..producers)
-        .map(|_| {
-            let tx = tx.clone();
-            async_std::task::spawn(async move {
-                for i in 0..per {
-                    wait!(tx.send(i)).unwrap();
-                }
-            })
-        })
-        .collect();
-    for p in putters {
-        p.await;
-    }
-    std::hint::black_box(consumer.await);
-}
-
-async fn corio_semaphore_on_async_std(acquisitions: usize) {
-    let s = Arc::new(corio::sync::Semaphore::new(10));
-    let tasks: Vec<_> = (0..1000)
-        .map(|_| {
-            let s = s.clone();
-            async_std::task::spawn(async move {
-                for _ in 0..acquisitions {
-                    let _p = wait!(s.acquire());
-                    async_std::task::yield_now().await;
-                }
-            })
-        })
-        .collect();
-    for t in tasks {
-        t.await;
+        "async_lock_semaphore_held_across_yield" => {
+            semaphore::<E, _>(async_lock::Semaphore::new(PERMITS), count).await
+        }
+        _ => panic!("{USAGE}"),
     }
 }
 
-async fn corio_queue_on_async_std(producers: usize, items: usize) {
+/// The queues' slots and the semaphores' permits, as in the report's `sync` rows.
+const CAPACITY: usize = 1024;
+const PERMITS: usize = 10;
+
+/// Where a workload's tasks run: corio's runtime or async-std's global executor.
+trait Exec {
+    /// Spawns `f` now; the returned future waits for its output.
+    fn spawn<T: Send + 'static>(
+        f: impl Future<Output = T> + Send + 'static,
+    ) -> impl Future<Output = T> + Send;
+    /// The executor's `yield_now`.
+    fn yield_now() -> impl Future<Output = ()> + Send;
+}
+
+struct Corio;
+
+impl Exec for Corio {
+    fn spawn<T: Send + 'static>(
+        f: impl Future<Output = T> + Send + 'static,
+    ) -> impl Future<Output = T> + Send {
+        let task = corio::spawn(f);
+        async move { task.await.expect("task") }
+    }
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        corio::yield_now()
+    }
+}
+
+struct AsyncStd;
+
+impl Exec for AsyncStd {
+    fn spawn<T: Send + 'static>(
+        f: impl Future<Output = T> + Send + 'static,
+    ) -> impl Future<Output = T> + Send {
+        async_std::task::spawn(f)
+    }
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        async_std::task::yield_now()
+    }
+}
+
+/// A bounded queue of `usize`: corio's `Queue` or a peer's channel (sender, receiver).
+trait Chan: Send + Sync + 'static {
+    /// Puts `v`, waiting while the queue is full.
+    fn put(&self, v: usize) -> impl Future<Output = ()> + Send + '_;
+    /// Takes the oldest item, waiting while the queue is empty.
+    fn get(&self) -> impl Future<Output = usize> + Send + '_;
+}
+
+impl Chan for corio::sync::Queue<usize> {
+    async fn put(&self, v: usize) {
+        corio::sync::Queue::put(self, v).await.expect("open");
+    }
+    async fn get(&self) -> usize {
+        corio::sync::Queue::get(self).await.expect("open")
+    }
+}
+
+impl Chan for (async_channel::Sender<usize>, async_channel::Receiver<usize>) {
+    async fn put(&self, v: usize) {
+        self.0.send(v).await.expect("open");
+    }
+    async fn get(&self) -> usize {
+        self.1.recv().await.expect("open")
+    }
+}
+
+impl Chan
+    for (
+        async_std::channel::Sender<usize>,
+        async_std::channel::Receiver<usize>,
+    )
+{
+    async fn put(&self, v: usize) {
+        self.0.send(v).await.expect("open");
+    }
+    async fn get(&self) -> usize {
+        self.1.recv().await.expect("open")
+    }
+}
+
+/// A semaphore whose permit is released on drop: corio's or async-lock's.
+trait Sem: Send + Sync + 'static {
+    /// Waits for a permit; it is returned when the output is dropped.
+    fn acquire(&self) -> impl Future<Output = impl Send + '_> + Send + '_;
+}
+
+impl Sem for corio::sync::Semaphore {
+    fn acquire(&self) -> impl Future<Output = impl Send + '_> + Send + '_ {
+        corio::sync::Semaphore::acquire(self)
+    }
+}
+
+impl Sem for async_lock::Semaphore {
+    fn acquire(&self) -> impl Future<Output = impl Send + '_> + Send + '_ {
+        async_lock::Semaphore::acquire(self)
+    }
+}
+
+/// `producers` tasks put `items` in all through `chan`; one task gets them.
+async fn queue<E: Exec, C: Chan>(chan: C, producers: usize, items: usize) {
     let per = items / producers;
-    let q = corio::sync::Queue::new(1024);
+    let chan = Arc::new(chan);
     let consumer = {
-        let q = q.clone();
-        async_std::task::spawn(async move {
+        let chan = chan.clone();
+        E::spawn(async move {
             let mut sum = 0u64;
             for _ in 0..per * producers {
-                sum += q.get().await.unwrap() as u64;
+                sum += chan.get().await as u64;
             }
             sum
         })
     };
     let putters: Vec<_> = (0..producers)
         .map(|_| {
-            let q = q.clone();
-            async_std::task::spawn(async move {
+            let chan = chan.clone();
+            E::spawn(async move {
                 for i in 0..per {
-                    wait!(q.put(i)).unwrap();
+                    wait!(chan.put(i));
                 }
             })
         })
@@ -272,137 +291,21 @@ async fn corio_queue_on_async_std(producers: usize, items: usize) {
     std::hint::black_box(consumer.await);
 }
 
-async fn async_std_semaphore(acquisitions: usize) {
-    let s = Arc::new(async_lock::Semaphore::new(10));
+/// 1 000 tasks each take a permit of `sem` `acquisitions` times and hold it across a yield.
+async fn semaphore<E: Exec, S: Sem>(sem: S, acquisitions: usize) {
+    let sem = Arc::new(sem);
     let tasks: Vec<_> = (0..1000)
         .map(|_| {
-            let s = s.clone();
-            async_std::task::spawn(async move {
+            let sem = sem.clone();
+            E::spawn(async move {
                 for _ in 0..acquisitions {
-                    let _p = wait!(s.acquire());
-                    async_std::task::yield_now().await;
+                    let _permit = wait!(sem.acquire());
+                    E::yield_now().await;
                 }
             })
         })
         .collect();
     for t in tasks {
         t.await;
-    }
-}
-
-async fn queue(producers: usize, items: usize) {
-    let per = items / producers;
-    let q = corio::sync::Queue::new(1024);
-    let consumer = {
-        let q = q.clone();
-        corio::spawn(async move {
-            let mut sum = 0u64;
-            for _ in 0..per * producers {
-                sum += q.get().await.unwrap() as u64;
-            }
-            sum
-        })
-    };
-    let putters: Vec<_> = (0..producers)
-        .map(|_| {
-            let q = q.clone();
-            corio::spawn(async move {
-                for i in 0..per {
-                    wait!(q.put(i)).unwrap();
-                }
-            })
-        })
-        .collect();
-    for p in putters {
-        p.await.unwrap();
-    }
-    std::hint::black_box(consumer.await.unwrap());
-}
-
-async fn async_channel_queue(producers: usize, items: usize) {
-    let per = items / producers;
-    let (tx, rx) = async_channel::bounded(1024);
-    let consumer = corio::spawn(async move {
-        let mut sum = 0u64;
-        for _ in 0..per * producers {
-            sum += rx.recv().await.unwrap() as u64;
-        }
-        sum
-    });
-    let putters: Vec<_> = (0..producers)
-        .map(|_| {
-            let tx = tx.clone();
-            corio::spawn(async move {
-                for i in 0..per {
-                    wait!(tx.send(i)).unwrap();
-                }
-            })
-        })
-        .collect();
-    for p in putters {
-        p.await.unwrap();
-    }
-    std::hint::black_box(consumer.await.unwrap());
-}
-
-async fn async_std_channel_on_corio(producers: usize, items: usize) {
-    let per = items / producers;
-    let (tx, rx) = async_std::channel::bounded(1024);
-    let consumer = corio::spawn(async move {
-        let mut sum = 0u64;
-        for _ in 0..per * producers {
-            sum += rx.recv().await.unwrap() as u64;
-        }
-        sum
-    });
-    let putters: Vec<_> = (0..producers)
-        .map(|_| {
-            let tx = tx.clone();
-            corio::spawn(async move {
-                for i in 0..per {
-                    wait!(tx.send(i)).unwrap();
-                }
-            })
-        })
-        .collect();
-    for p in putters {
-        p.await.unwrap();
-    }
-    std::hint::black_box(consumer.await.unwrap());
-}
-
-async fn semaphore(acquisitions: usize) {
-    let s = Arc::new(corio::sync::Semaphore::new(10));
-    let tasks: Vec<_> = (0..1000)
-        .map(|_| {
-            let s = s.clone();
-            corio::spawn(async move {
-                for _ in 0..acquisitions {
-                    let _p = wait!(s.acquire());
-                    corio::yield_now().await;
-                }
-            })
-        })
-        .collect();
-    for t in tasks {
-        t.await.unwrap();
-    }
-}
-
-async fn async_lock_semaphore(acquisitions: usize) {
-    let s = Arc::new(async_lock::Semaphore::new(10));
-    let tasks: Vec<_> = (0..1000)
-        .map(|_| {
-            let s = s.clone();
-            corio::spawn(async move {
-                for _ in 0..acquisitions {
-                    let _p = wait!(s.acquire());
-                    corio::yield_now().await;
-                }
-            })
-        })
-        .collect();
-    for t in tasks {
-        t.await.unwrap();
     }
 }
