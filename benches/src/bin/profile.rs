@@ -19,8 +19,8 @@
 //!
 //! Flavors: `current`, `multi` (corio) and `async-std` (its global executor with the same
 //! number of threads): every workload runs on every flavor, so that each primitive can be
-//! timed on each runtime (each workload is written once, over [`Exec`], [`Chan`] and
-//! [`Sem`]). Each run prints its time and CPU time; with `waits` after the repeat count it
+//! timed on each runtime (each workload is written once, over `Exec`, `Chan` and
+//! `Sem`). Each run prints its time and CPU time; with `waits` after the repeat count it
 //! also counts the operations whose future was not ready at its first poll (the counting
 //! costs time of its own).
 
