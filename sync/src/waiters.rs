@@ -454,6 +454,34 @@ mod tests {
         assert!(list.pop_front(|_| unreachable!()).is_none());
     }
 
+    /// A hand-off writes the popped node only: the node behind it (another waiter's
+    /// memory, usually in another core's cache) keeps its now stale `prev`.
+    #[test]
+    fn popping_the_head_does_not_write_the_next_node() {
+        let waker = Waker::from(Arc::new(Count(AtomicUsize::new(0))));
+        let a = pin!(Waiter::new(0u32));
+        let b = pin!(Waiter::new(0u32));
+        let mut list = List::new();
+        // SAFETY: pinned on this stack frame, popped or removed before the frame ends.
+        unsafe {
+            list.push_back(&a, &waker);
+            list.push_back(&b, &waker);
+        }
+        drop(list.pop_front(|d| *d = 1));
+        // SAFETY: `b` is linked and we hold the (only) `&mut` to its list: nobody else
+        // touches its links.
+        let prev = b.links.with_mut(|l| unsafe { (*l).prev });
+        assert_eq!(
+            prev,
+            Some(NonNull::from(&*a)),
+            "pop_front wrote the next node"
+        );
+        // The stale `prev` is never followed: removing the head by identity still works.
+        // SAFETY: `b` is linked in `list`.
+        drop(unsafe { list.remove(&b) });
+        assert!(list.is_empty());
+    }
+
     #[test]
     fn wake_list_spills() {
         let count = Arc::new(Count(AtomicUsize::new(0)));
